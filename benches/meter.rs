@@ -1,0 +1,81 @@
+//! Cost of reading each energy source available on a machine without RAPL or a
+//! GPU (RAPL on a fake tree in tmpfs, the estimate), and the background sampler's
+//! CPU time per second at 10 Hz.
+//!
+//! `cargo bench -p frugalbench-meter --bench meter -- --warm-up-time 1 --measurement-time 3`
+
+use criterion::{criterion_group, Criterion};
+use frugalbench_meter::estimate::{CpuLoad, EstimateSource, SysinfoLoad};
+use frugalbench_meter::fake::{FakeLayout, FakePowercap};
+use frugalbench_meter::rapl::RaplSource;
+use frugalbench_meter::{EnergySource, Meter, MeterConfig};
+use std::hint::black_box;
+use std::time::Duration;
+
+/// A temporary directory in tmpfs when there is one (sysfs reads are in-memory too).
+fn tmpfs_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(d) = tempfile::tempdir_in(shm) {
+            return d;
+        }
+    }
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn reads(c: &mut Criterion) {
+    let dir = tmpfs_dir();
+    let fake = FakePowercap::create(dir.path(), &FakeLayout::two_sockets()).expect("fake tree");
+    let mut rapl = RaplSource::open(fake.root()).expect("rapl on the fake tree");
+    c.bench_function(
+        &format!("rapl read ({} zones, fake tree)", rapl.domains().len()),
+        |b| b.iter(|| black_box(rapl.read().unwrap())),
+    );
+
+    let mut est = EstimateSource::detect(None).expect("estimate");
+    c.bench_function("estimate read", |b| {
+        b.iter(|| black_box(est.read().unwrap()))
+    });
+    let mut load = SysinfoLoad::new().expect("sysinfo");
+    c.bench_function("estimate utilisation sample (sysinfo refresh)", |b| {
+        b.iter(|| black_box(load.sample()))
+    });
+}
+
+/// Runs a meter at 10 Hz for 2 s over RAPL (fake tree) + the estimate and
+/// prints the sampler thread's CPU time per second of wall time.
+fn sampler_overhead() {
+    let dir = tmpfs_dir();
+    let fake = FakePowercap::create(dir.path(), &FakeLayout::two_sockets()).expect("fake tree");
+    let rapl = RaplSource::open(fake.root()).expect("rapl");
+    let zones = rapl.domains().len();
+    let mut est = EstimateSource::detect(None).expect("estimate");
+    est.prime();
+    let cfg = MeterConfig {
+        interval: Duration::from_millis(100),
+        ..MeterConfig::default()
+    };
+    let meter = Meter::with_sources(vec![Box::new(rapl), Box::new(est)], &cfg).expect("meter");
+    let wall = Duration::from_secs(2);
+    std::thread::sleep(wall);
+    let ticks = meter.timeline().len();
+    let cpu = meter.sampler_cpu_time().unwrap_or_default();
+    meter.stop();
+    println!(
+        "sampler overhead at 10 Hz (rapl fake tree, {} zones + estimate): {ticks} ticks in {:?}, \
+         thread CPU {:?} = {:.1} µs CPU per second ({:.4} % of one core)",
+        zones,
+        wall,
+        cpu,
+        cpu.as_secs_f64() * 1e6 / wall.as_secs_f64(),
+        cpu.as_secs_f64() / wall.as_secs_f64() * 100.0
+    );
+}
+
+criterion_group!(benches, reads);
+
+fn main() {
+    benches();
+    sampler_overhead();
+    Criterion::default().configure_from_args().final_summary();
+}

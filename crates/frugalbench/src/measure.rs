@@ -1,0 +1,288 @@
+//! `frugalbench measure -- CMD`: meter any command, like `perf stat`.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use comfy_table::{presets::NOTHING, Cell, CellAlignment, Table};
+use frugalbench_meter::{Carbon, IdleBaseline, Measurement, Meter};
+use serde::Serialize;
+
+use crate::cli::MeasureArgs;
+
+/// The JSON printed by `measure --json` (documented in the README).
+#[derive(Debug, Serialize)]
+pub struct MeasureReport {
+    pub command: Vec<String>,
+    pub exit_code: i32,
+    pub duration_s: f64,
+    /// Gross energy over the CPU-package, DRAM and GPU domains (never core,
+    /// uncore or psys, which are inside or around those).
+    pub energy_joules: f64,
+    pub energy_wh: f64,
+    pub average_watts: f64,
+    /// `measured`, `estimated`, or `mixed` when counted domains differ.
+    pub method: String,
+    pub idle: Option<IdleReport>,
+    pub sources: Vec<SourceReport>,
+    pub carbon: CarbonReport,
+    pub notes: Vec<String>,
+    pub interrupted: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IdleReport {
+    pub seconds: f64,
+    pub watts: f64,
+    /// Energy above idle power over the command's duration (clamped at 0).
+    pub net_energy_joules: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceReport {
+    /// The energy source (e.g. `rapl`, `nvml`, `estimate`).
+    pub name: String,
+    /// The domain within the source (e.g. `package-0`, `dram-0`, `gpu-0`).
+    pub domain: String,
+    pub kind: String,
+    pub method: String,
+    pub energy_joules: f64,
+    pub average_watts: f64,
+    /// Whether this domain is part of `energy_joules` (core, uncore and psys
+    /// are reported but never added).
+    pub counted_in_total: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CarbonReport {
+    pub g_co2e: f64,
+    pub grid_intensity_g_per_kwh: f64,
+    pub intensity_source: String,
+    pub pue: f64,
+}
+
+/// Serialise a serde enum to its string form (e.g. `Method::Measured` → `measured`).
+pub fn label<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => "?".into(),
+    }
+}
+
+pub fn sources(m: &Measurement) -> Vec<SourceReport> {
+    m.domains
+        .iter()
+        .map(|d| SourceReport {
+            name: d.info.source.clone(),
+            domain: d.info.name.clone(),
+            kind: label(&d.info.kind),
+            method: label(&d.info.method),
+            energy_joules: d.joules,
+            average_watts: d.avg_watts,
+            counted_in_total: d.info.kind.counts_in_total(),
+        })
+        .collect()
+}
+
+pub fn carbon_report(carbon: &Carbon, joules: f64) -> CarbonReport {
+    CarbonReport {
+        g_co2e: carbon.grams(joules),
+        grid_intensity_g_per_kwh: carbon.intensity_g_per_kwh,
+        intensity_source: carbon.intensity_source.clone(),
+        pue: carbon.pue,
+    }
+}
+
+pub fn run(args: &MeasureArgs) -> Result<i32> {
+    let cfg = args.meter.config()?;
+    let idle_for = args.meter.idle()?;
+    let carbon = args.meter.carbon()?;
+    let program = &args.command[0];
+
+    // The child shares our terminal's process group, so Ctrl-C reaches it; we
+    // only note it and report what was measured once the child is gone.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+
+    let meter = Meter::start(&cfg).context("cannot start the energy meter")?;
+    if !idle_for.is_zero() {
+        eprintln!(
+            "frugalbench: measuring idle power for {:.1} s before running `{program}`...",
+            idle_for.as_secs_f64()
+        );
+    }
+    let idle = meter.idle_baseline(idle_for)?;
+    let window = meter.begin();
+    let status = Command::new(program)
+        .args(&args.command[1..])
+        .status()
+        .with_context(|| format!("cannot run `{program}`"));
+    let mut measurement = meter.end(window);
+    let notes = meter.notes();
+    meter.stop();
+    let status = status?;
+
+    let exit_code = exit_code(&status);
+    let report = build_report(
+        args,
+        exit_code,
+        &mut measurement,
+        idle.as_ref(),
+        &carbon,
+        notes,
+        interrupted.load(Ordering::SeqCst),
+    );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        eprint!("{}", render_text(&report));
+    }
+    Ok(exit_code)
+}
+
+fn exit_code(status: &std::process::ExitStatus) -> i32 {
+    if let Some(code) = status.code() {
+        return code;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return 128 + sig;
+        }
+    }
+    1
+}
+
+fn build_report(
+    args: &MeasureArgs,
+    exit_code: i32,
+    m: &mut Measurement,
+    idle: Option<&IdleBaseline>,
+    carbon: &Carbon,
+    mut notes: Vec<String>,
+    interrupted: bool,
+) -> MeasureReport {
+    let energy = m.total_joules();
+    let net = idle.map(|b| m.net_of_idle(b));
+    notes.extend(m.notes.iter().cloned());
+    let mut seen = std::collections::HashSet::new();
+    notes.retain(|n| seen.insert(n.clone()));
+    MeasureReport {
+        command: args.command.clone(),
+        exit_code,
+        duration_s: m.duration_s,
+        energy_joules: energy,
+        energy_wh: energy / 3600.0,
+        average_watts: if m.duration_s > 0.0 {
+            energy / m.duration_s
+        } else {
+            0.0
+        },
+        method: label(&m.method()),
+        idle: idle.map(|b| IdleReport {
+            seconds: b.seconds,
+            watts: b.total_watts(),
+            net_energy_joules: net.unwrap_or(0.0),
+        }),
+        sources: sources(m),
+        carbon: carbon_report(carbon, energy),
+        notes,
+        interrupted,
+    }
+}
+
+fn render_text(r: &MeasureReport) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\n Energy stats for '{}':\n\n",
+        r.command.join(" ")
+    ));
+    let mut t = Table::new();
+    t.load_preset(NOTHING);
+    t.add_row(vec![
+        Cell::new("duration"),
+        Cell::new(format!("{:.3} s", r.duration_s)).set_alignment(CellAlignment::Right),
+        Cell::new(""),
+    ]);
+    t.add_row(vec![
+        Cell::new("energy"),
+        Cell::new(format!("{:.3} J", r.energy_joules)).set_alignment(CellAlignment::Right),
+        Cell::new(format!("{:.6} Wh, {}", r.energy_wh, r.method)),
+    ]);
+    t.add_row(vec![
+        Cell::new("average power"),
+        Cell::new(format!("{:.2} W", r.average_watts)).set_alignment(CellAlignment::Right),
+        Cell::new(""),
+    ]);
+    if let Some(idle) = &r.idle {
+        t.add_row(vec![
+            Cell::new("idle power"),
+            Cell::new(format!("{:.2} W", idle.watts)).set_alignment(CellAlignment::Right),
+            Cell::new(format!("baseline over {:.1} s", idle.seconds)),
+        ]);
+        t.add_row(vec![
+            Cell::new("energy above idle"),
+            Cell::new(format!("{:.3} J", idle.net_energy_joules))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(""),
+        ]);
+    }
+    t.add_row(vec![
+        Cell::new("carbon"),
+        Cell::new(format!("{:.4} gCO2e", r.carbon.g_co2e)).set_alignment(CellAlignment::Right),
+        Cell::new(format!(
+            "{:.0} g/kWh ({}), PUE {:.2}",
+            r.carbon.grid_intensity_g_per_kwh, r.carbon.intensity_source, r.carbon.pue
+        )),
+    ]);
+    out.push_str(&t.to_string());
+    out.push_str("\n\n");
+
+    let mut s = Table::new();
+    s.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY);
+    s.set_header(vec![
+        "source",
+        "domain",
+        "kind",
+        "method",
+        "energy",
+        "avg power",
+        "in total",
+    ]);
+    for src in &r.sources {
+        s.add_row(vec![
+            Cell::new(&src.name),
+            Cell::new(&src.domain),
+            Cell::new(&src.kind),
+            Cell::new(&src.method),
+            Cell::new(format!("{:.3} J", src.energy_joules)).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.2} W", src.average_watts)).set_alignment(CellAlignment::Right),
+            Cell::new(if src.counted_in_total { "yes" } else { "no" }),
+        ]);
+    }
+    out.push_str(&s.to_string());
+    out.push('\n');
+    for note in &r.notes {
+        out.push_str(&format!(" note: {note}\n"));
+    }
+    if r.interrupted {
+        out.push_str(
+            " note: interrupted by Ctrl-C; figures cover the time until the command ended\n",
+        );
+    }
+    if r.exit_code != 0 {
+        out.push_str(&format!(
+            " note: the command exited with status {}\n",
+            r.exit_code
+        ));
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,30 @@
+//! Energy metering for frugalbench.
+//!
+//! Sensors ([`EnergySource`]: RAPL powercap, NVML, a labelled estimate) report
+//! cumulative joules per domain; a [`Meter`] samples them in the background and
+//! measures windows ([`Meter::begin`]/[`Meter::end`]) exactly at their edges.
+//! Every figure carries its [`Method`] (`measured`, `measured (power-integrated)`,
+//! `estimated`) and its source. [`Carbon`] turns joules into grams of CO2e.
+
+#![warn(missing_docs)]
+
+pub mod carbon;
+mod config;
+mod domain;
+pub mod estimate;
+pub mod fake;
+mod measurement;
+mod meter;
+pub mod nvml;
+mod probe;
+pub mod rapl;
+mod source;
+pub mod sysfs;
+
+pub use carbon::Carbon;
+pub use config::MeterConfig;
+pub use domain::{DomainInfo, DomainKind, Method, OverallMethod};
+pub use measurement::{DomainEnergy, DomainPower, IdleBaseline, Measurement, SourceTotal};
+pub use meter::{Meter, TimelineSample, Window, MIN_INTERVAL};
+pub use probe::{probe, Choice, ProbeReport, SourceProbe};
+pub use source::{Condition, ConditionKind, EnergySource, ReadError, Unavailable};

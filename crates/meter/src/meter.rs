@@ -1,0 +1,493 @@
+//! The [`Meter`]: sources shared between a background sampler thread and
+//! begin/end windows.
+
+use crate::config::MeterConfig;
+use crate::domain::DomainInfo;
+use crate::measurement::{DomainEnergy, DomainPower, IdleBaseline, Measurement};
+use crate::probe::{build, ProbeReport};
+use crate::source::{Condition, ConditionKind, EnergySource};
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The shortest sampling interval the meter will use.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// One sampler tick: mean power per domain since the previous tick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineSample {
+    /// Seconds since the meter started.
+    pub t_s: f64,
+    /// Watts per domain, in [`Meter::domains`] order.
+    pub watts: Vec<f64>,
+}
+
+/// A snapshot of every counter at an instant: the begin edge of a window.
+/// Windows are independent, so they nest and overlap freely.
+#[derive(Debug, Clone)]
+pub struct Window {
+    at: Instant,
+    values: Vec<f64>,
+    conditions: HashMap<(String, ConditionKind), u64>,
+}
+
+impl Window {
+    /// When the window began.
+    pub fn started_at(&self) -> Instant {
+        self.at
+    }
+}
+
+struct Slot {
+    src: Box<dyn EnergySource>,
+    last: Vec<f64>,
+    failures: u64,
+}
+
+impl Slot {
+    /// Reads the source; on failure keeps the last values (counted as a condition).
+    /// Values never decrease.
+    fn read(&mut self) -> &[f64] {
+        match self.src.read() {
+            Ok(v) if v.len() == self.last.len() => {
+                for (l, x) in self.last.iter_mut().zip(v) {
+                    if x.is_finite() && x > *l {
+                        *l = x;
+                    }
+                }
+            }
+            _ => self.failures += 1,
+        }
+        &self.last
+    }
+
+    fn conditions(&self) -> Vec<Condition> {
+        let mut c = self.src.conditions();
+        if self.failures > 0 {
+            c.push(Condition {
+                domain: self.src.name().to_owned(),
+                kind: ConditionKind::ReadFailed,
+                count: self.failures,
+            });
+        }
+        c
+    }
+}
+
+struct Shared {
+    origin: Instant,
+    slots: Vec<Mutex<Slot>>,
+    spans: Vec<Range<usize>>,
+    domains: Vec<DomainInfo>,
+    setup_notes: Vec<String>,
+    timeline: Mutex<Vec<TimelineSample>>,
+    sampler_cpu_ns: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic in another holder leaves plain numbers behind: keep going.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    fn read_all(&self, tick: bool) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.domains.len());
+        for slot in &self.slots {
+            let mut s = lock(slot);
+            if tick {
+                s.src.on_tick();
+            }
+            out.extend_from_slice(s.read());
+        }
+        out
+    }
+
+    fn conditions(&self) -> Vec<Condition> {
+        self.slots.iter().flat_map(|s| lock(s).conditions()).collect()
+    }
+
+    fn counted_watts(&self, watts: &[f64]) -> f64 {
+        self.domains
+            .iter()
+            .zip(watts)
+            .filter(|(d, _)| d.kind.counts_in_total())
+            .map(|(_, w)| w)
+            .sum()
+    }
+}
+
+/// CPU time of the calling thread (Linux), for the sampler's overhead figure.
+fn thread_cpu_time() -> Option<Duration> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getrusage writes into the zeroed struct we pass and nothing else.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+        if rc == 0 {
+            let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+            return Some(Duration::from_micros(us(ru.ru_utime) + us(ru.ru_stime)));
+        }
+        None
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
+fn sampler(shared: Arc<Shared>, interval: Duration, stop: mpsc::Receiver<()>) {
+    let mut prev_t = Instant::now();
+    let mut prev = shared.read_all(true);
+    let mut next = prev_t + interval;
+    loop {
+        let wait = next.saturating_duration_since(Instant::now());
+        match stop.recv_timeout(wait) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => break,
+        }
+        let now = Instant::now();
+        let cur = shared.read_all(true);
+        let dt = now.duration_since(prev_t).as_secs_f64();
+        if dt > 0.0 {
+            let watts = cur
+                .iter()
+                .zip(&prev)
+                .map(|(c, p)| (c - p).max(0.0) / dt)
+                .collect();
+            lock(&shared.timeline).push(TimelineSample {
+                t_s: now.duration_since(shared.origin).as_secs_f64(),
+                watts,
+            });
+        }
+        prev = cur;
+        prev_t = now;
+        if let Some(cpu) = thread_cpu_time() {
+            shared
+                .sampler_cpu_ns
+                .store(cpu.as_nanos() as u64, Ordering::Relaxed);
+        }
+        next += interval;
+        let now = Instant::now();
+        if next < now {
+            // Fell behind (machine overloaded): restart the schedule from now.
+            next = now + interval;
+        }
+    }
+}
+
+/// Samples energy sources in the background and measures windows.
+///
+/// Sources sit behind one mutex each, shared between the sampler thread (which
+/// keeps RAPL wrap tracking fed, integrates the estimate and records the
+/// timeline) and [`Meter::begin`]/[`Meter::end`], which read every source at the
+/// window edge itself, so window energy is exact at its edges rather than
+/// rounded to sampler ticks.
+pub struct Meter {
+    shared: Arc<Shared>,
+    interval: Duration,
+    report: Option<ProbeReport>,
+    stop_tx: Option<mpsc::Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Meter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Meter")
+            .field("domains", &self.shared.domains)
+            .field("interval", &self.interval)
+            .finish()
+    }
+}
+
+impl Meter {
+    /// Opens the usable sources (RAPL if readable, else the estimate; NVML if
+    /// present) and starts the background sampler.
+    pub fn start(cfg: &MeterConfig) -> anyhow::Result<Meter> {
+        cfg.validate()?;
+        let (sources, report) = build(cfg, true);
+        if report.cpu_dram.is_none() {
+            let reasons: Vec<String> = report
+                .sources
+                .iter()
+                .filter_map(|p| p.reason.as_ref().map(|r| format!("{}: {r}", p.name)))
+                .collect();
+            bail!(
+                "no CPU energy source can be used here ({})",
+                reasons.join("; ")
+            );
+        }
+        let mut notes = Vec::new();
+        if let Some(c) = &report.cpu_dram {
+            notes.push(format!("CPU/DRAM energy from {} ({}): {}", c.source, c.method, c.why));
+        }
+        match &report.gpu {
+            Some(c) => notes.push(format!("GPU energy from {} ({}): {}", c.source, c.method, c.why)),
+            None => {
+                if let Some(p) = report.sources.iter().find(|p| p.name == "nvml") {
+                    if let Some(r) = &p.reason {
+                        notes.push(format!("no GPU metered: {r}"));
+                    }
+                }
+            }
+        }
+        let mut meter = Meter::build(sources, cfg, notes)?;
+        meter.report = Some(report);
+        Ok(meter)
+    }
+
+    /// A meter over the given sources (tests, or callers that build their own).
+    pub fn with_sources(sources: Vec<Box<dyn EnergySource>>, cfg: &MeterConfig) -> anyhow::Result<Meter> {
+        cfg.validate()?;
+        Meter::build(sources, cfg, Vec::new())
+    }
+
+    fn build(
+        sources: Vec<Box<dyn EnergySource>>,
+        cfg: &MeterConfig,
+        setup_notes: Vec<String>,
+    ) -> anyhow::Result<Meter> {
+        if sources.is_empty() {
+            bail!("a meter needs at least one energy source");
+        }
+        let mut domains = Vec::new();
+        let mut spans = Vec::new();
+        let mut slots = Vec::new();
+        let mut interval = cfg.interval;
+        for src in sources {
+            let start = domains.len();
+            domains.extend_from_slice(src.domains());
+            spans.push(start..domains.len());
+            if let Some(max) = src.max_poll_interval() {
+                interval = interval.min(max / 2);
+            }
+            let n = src.domains().len();
+            slots.push(Mutex::new(Slot {
+                src,
+                last: vec![0.0; n],
+                failures: 0,
+            }));
+        }
+        let mut seen = HashSet::new();
+        for d in &domains {
+            if !seen.insert(d.name.as_str()) {
+                bail!(
+                    "two energy sources report a domain named {:?}; domain names must be unique",
+                    d.name
+                );
+            }
+        }
+        let interval = interval.max(MIN_INTERVAL);
+        let shared = Arc::new(Shared {
+            origin: Instant::now(),
+            slots,
+            spans,
+            domains,
+            setup_notes,
+            timeline: Mutex::new(Vec::new()),
+            sampler_cpu_ns: AtomicU64::new(0),
+        });
+        let (stop_tx, stop_rx) = mpsc::channel();
+        let s2 = Arc::clone(&shared);
+        let handle = std::thread::Builder::new()
+            .name("frugalbench-meter".into())
+            .spawn(move || sampler(s2, interval, stop_rx))
+            .context("cannot start the meter's sampler thread")?;
+        Ok(Meter {
+            shared,
+            interval,
+            report: None,
+            stop_tx: Some(stop_tx),
+            handle: Some(handle),
+        })
+    }
+
+    /// Every domain of every source, in source order.
+    pub fn domains(&self) -> Vec<DomainInfo> {
+        self.shared.domains.clone()
+    }
+
+    /// The sampling interval in use (the configured one, clamped for RAPL wraps).
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// What [`Meter::start`] found (sources tried, the choice and why); `None`
+    /// for [`Meter::with_sources`].
+    pub fn report(&self) -> Option<&ProbeReport> {
+        self.report.as_ref()
+    }
+
+    /// Mean power per domain over `dur` of (hopefully) idling. `None` when `dur` is 0.
+    pub fn idle_baseline(&self, dur: Duration) -> anyhow::Result<Option<IdleBaseline>> {
+        if dur.is_zero() {
+            return Ok(None);
+        }
+        let w = self.begin();
+        std::thread::sleep(dur);
+        let m = self.end(w);
+        Ok(Some(IdleBaseline {
+            seconds: m.duration_s,
+            domains: m
+                .domains
+                .into_iter()
+                .map(|d| DomainPower {
+                    info: d.info,
+                    watts: d.avg_watts,
+                })
+                .collect(),
+        }))
+    }
+
+    fn conditions_map(&self) -> HashMap<(String, ConditionKind), u64> {
+        self.shared
+            .conditions()
+            .into_iter()
+            .map(|c| ((c.domain, c.kind), c.count))
+            .collect()
+    }
+
+    /// Opens a window: reads every source now.
+    pub fn begin(&self) -> Window {
+        let at = Instant::now();
+        let values = self.shared.read_all(false);
+        Window {
+            at,
+            values,
+            conditions: self.conditions_map(),
+        }
+    }
+
+    /// Closes a window: reads every source now and returns the deltas.
+    pub fn end(&self, w: Window) -> Measurement {
+        let at = Instant::now();
+        let values = self.shared.read_all(false);
+        let duration_s = at.saturating_duration_since(w.at).as_secs_f64();
+        let domains = self
+            .shared
+            .domains
+            .iter()
+            .zip(values.iter().zip(&w.values))
+            .map(|(info, (now, then))| {
+                let joules = (now - then).max(0.0);
+                DomainEnergy {
+                    info: info.clone(),
+                    joules,
+                    avg_watts: if duration_s > 0.0 {
+                        joules / duration_s
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect();
+        let mut notes = Vec::new();
+        for c in self.shared.conditions() {
+            let before = w
+                .conditions
+                .get(&(c.domain.clone(), c.kind.clone()))
+                .copied()
+                .unwrap_or(0);
+            if c.count > before {
+                notes.push(c.describe(c.count - before));
+            }
+        }
+        Measurement {
+            duration_s,
+            domains,
+            notes,
+        }
+    }
+
+    /// Latest total power over the counted domains (for live progress); `None`
+    /// before the first sampler tick.
+    pub fn current_watts(&self) -> Option<f64> {
+        let tl = lock(&self.shared.timeline);
+        tl.last().map(|s| self.shared.counted_watts(&s.watts))
+    }
+
+    /// Every sampler tick so far.
+    pub fn timeline(&self) -> Vec<TimelineSample> {
+        lock(&self.shared.timeline).clone()
+    }
+
+    /// Writes the timeline as CSV: header `t_s,<domain names...>`, one row per
+    /// tick, watts. Written to a temporary file and renamed into place.
+    pub fn write_timeline_csv(&self, path: &Path) -> anyhow::Result<()> {
+        let tmp = path.with_extension("csv.tmp");
+        let write = || -> anyhow::Result<()> {
+            let mut w = csv::Writer::from_path(&tmp)?;
+            let mut header = vec!["t_s".to_owned()];
+            header.extend(self.shared.domains.iter().map(|d| d.name.clone()));
+            w.write_record(&header)?;
+            for s in self.timeline() {
+                let mut row = vec![format!("{:.4}", s.t_s)];
+                row.extend(s.watts.iter().map(|x| format!("{x:.4}")));
+                w.write_record(&row)?;
+            }
+            w.flush()?;
+            Ok(())
+        };
+        write().with_context(|| format!("cannot write the timeline to {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| {
+            format!("cannot move {} to {}", tmp.display(), path.display())
+        })?;
+        Ok(())
+    }
+
+    /// Set-up notes (which source is used and why, skipped zones, formulas) and
+    /// every runtime condition so far.
+    pub fn notes(&self) -> Vec<String> {
+        let mut out = self.shared.setup_notes.clone();
+        for slot in &self.shared.slots {
+            out.extend(lock(slot).src.notes());
+        }
+        out.extend(self.shared.conditions().iter().map(|c| c.describe(c.count)));
+        out
+    }
+
+    /// CPU time the sampler thread has used so far (Linux; `None` elsewhere or
+    /// before its first tick).
+    pub fn sampler_cpu_time(&self) -> Option<Duration> {
+        match self.shared.sampler_cpu_ns.load(Ordering::Relaxed) {
+            0 => None,
+            ns => Some(Duration::from_nanos(ns)),
+        }
+    }
+
+    /// Domain index ranges per source, in [`Meter::domains`] order.
+    pub fn source_spans(&self) -> Vec<(String, Range<usize>)> {
+        self.shared
+            .slots
+            .iter()
+            .zip(&self.shared.spans)
+            .map(|(s, r)| (lock(s).src.name().to_owned(), r.clone()))
+            .collect()
+    }
+
+    /// Stops the sampler and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(tx) = self.stop_tx.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Meter {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,24 @@
+//! The result files of frugalbench: their schema ([`RunResult`], `schema/result.schema.json`),
+//! checks ([`validate`], [`sanity_check`]), statistics ([`stats`]) and atomic,
+//! never-overwriting writing ([`write_result`], [`write_atomic`]).
+//!
+//! Modules:
+//! - [`result`]: the serde types of a result file.
+//! - [`derived`]: unit conversions and [`RunResult::fill_derived`].
+//! - [`validate`]: JSON Schema validation and sanity rules.
+//! - [`stats`]: mean, sample std, Student-t 95% CI, percentiles.
+//! - [`write`]: result paths, atomic writes, reading back.
+
+pub mod derived;
+pub mod result;
+pub mod stats;
+pub mod validate;
+pub mod write;
+
+pub use derived::{grams_co2e, wh_per_1000_queries, JOULES_PER_KWH, JOULES_PER_WH};
+pub use result::*;
+pub use validate::{sanity_check, validate, RESULT_SCHEMA};
+pub use write::{
+    path_component, read_result, result_path, timeline_path, timestamp_stem, write_atomic,
+    write_result,
+};

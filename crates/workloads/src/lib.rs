@@ -1,0 +1,149 @@
+//! Candle model runners per task, the `models.toml` catalogue, model fetching and datasets.
+//!
+//! Module ownership (one job each):
+//! - [`catalogue`]: parse `models.toml` into [`catalogue::ModelEntry`] values.
+//! - [`fetch`]: get a model's files onto disk (hf-hub cache, local path, pip mirror) and hash them.
+//! - [`datasets`]: load JSONL/CSV datasets for each task with precise errors.
+//! - [`metrics`]: quality metrics (Spearman, accuracy, macro-F1).
+//! - [`runners`]: one Candle runner per model family, behind the [`Runner`] trait.
+
+pub mod catalogue;
+pub mod datasets;
+pub mod fetch;
+pub mod metrics;
+pub mod runners;
+pub mod testing;
+
+use serde::{Deserialize, Serialize};
+
+/// The tasks frugalbench can score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    SentenceSimilarity,
+    TextClassification,
+    TextGeneration,
+}
+
+impl Task {
+    pub const ALL: [Task; 3] = [
+        Task::SentenceSimilarity,
+        Task::TextClassification,
+        Task::TextGeneration,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Task::SentenceSimilarity => "sentence-similarity",
+            Task::TextClassification => "text-classification",
+            Task::TextGeneration => "text-generation",
+        }
+    }
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Task {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Task::ALL
+            .iter()
+            .copied()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = Task::ALL.iter().map(|t| t.as_str()).collect();
+                format!("unknown task `{s}` (known: {})", known.join(", "))
+            })
+    }
+}
+
+/// A phase inside one query that the harness meters as its own energy window
+/// (text generation: `Prefill` then `Decode`). Encoders report no phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Prefill,
+    Decode,
+}
+
+/// Called by a runner at the edges of each phase so the harness can open and
+/// close a meter window exactly there. Must be cheap.
+pub trait PhaseHook {
+    fn begin(&mut self, phase: Phase);
+    fn end(&mut self, phase: Phase);
+}
+
+/// A hook that does nothing (warm-up, tests).
+pub struct NoPhases;
+impl PhaseHook for NoPhases {
+    fn begin(&mut self, _: Phase) {}
+    fn end(&mut self, _: Phase) {}
+}
+
+/// What a runner predicted for one dataset item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prediction {
+    /// Cosine similarity of a sentence pair.
+    Similarity(f32),
+    /// A class label.
+    Label(String),
+    /// Generated text.
+    Text(String),
+}
+
+/// The outcome of one query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueryOutcome {
+    /// Index of the dataset item (into the runner's evaluation rows).
+    pub item: usize,
+    /// Tokens fed to the model for this query.
+    pub input_tokens: usize,
+    /// Tokens generated (0 for encoders).
+    pub output_tokens: usize,
+    pub prediction: Prediction,
+}
+
+/// A quality figure: `metric` is e.g. `spearman`, `accuracy`, `macro_f1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quality {
+    pub metric: String,
+    pub value: f64,
+    /// Further metrics (e.g. macro_f1 beside accuracy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<(String, f64)>,
+}
+
+/// Options a runner needs at load time.
+#[derive(Debug, Clone)]
+pub struct RunnerOptions {
+    pub device: candle_core::Device,
+    /// Where the runner may cache things it fits (e.g. the classification head).
+    pub cache_dir: std::path::PathBuf,
+    pub max_new_tokens: usize,
+    pub temperature: f64,
+    pub seed: u64,
+}
+
+/// One loaded model bound to one dataset, ready to answer queries.
+///
+/// Loading (weights, tokenizer, fitting a head) happens before the harness
+/// opens any meter window; `run_batch` is what gets metered.
+pub trait Runner {
+    /// Number of evaluation rows; the harness cycles through `0..len()`.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Run the model on these evaluation rows (batch size = `items.len()`).
+    fn run_batch(&mut self, items: &[usize], hook: &mut dyn PhaseHook)
+        -> anyhow::Result<Vec<QueryOutcome>>;
+    /// Score the outcomes against the gold labels of the rows they name.
+    fn quality(&self, outcomes: &[QueryOutcome]) -> anyhow::Result<Quality>;
+    /// The dtype the weights run in (for the result file), e.g. `f32`, `q4_1`.
+    fn dtype(&self) -> String;
+}

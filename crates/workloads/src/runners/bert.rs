@@ -1,0 +1,416 @@
+//! BERT encoder runners (`arch = "bert"`):
+//!
+//! - **sentence similarity**: each query embeds one sentence pair (mean-pooled,
+//!   L2-normalised, as sentence-transformers does) and predicts their cosine;
+//!   quality is Spearman's ρ against the gold scores.
+//! - **text classification** (kind 1): the same embeddings feed a linear head
+//!   fitted at load time on the dataset's train split (multinomial logistic
+//!   regression, cached as JSON under `cache_dir/heads/`); each query embeds
+//!   one text and predicts a label; quality is accuracy, with macro-F1 beside it.
+//!
+//! Catalogue settings read here: `max_seq_len`, `dtype` (`f32`/`f16`/`bf16`),
+//! `pooling` (`mean`/`cls`), and for the head `head_l2`, `head_max_iter`.
+
+mod embedder;
+mod head;
+pub(crate) mod text;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use candle_core::Device;
+
+pub use embedder::{
+    cosine, Embedder, EmbedderFiles, EmbedderOptions, Embeddings, Pooling, DEFAULT_MAX_SEQ_LEN,
+};
+pub use head::{
+    cache_file_name, fit as fit_head, read_cached as read_cached_head, train_rows_sha256,
+    write_atomic as write_head_atomic, FitReport, HeadFile, HeadParams, HeadProvenance,
+    LinearHead, HEAD_FORMAT,
+};
+
+use crate::catalogue::ModelEntry;
+use crate::datasets::{DatasetRows, LabelRow, LoadedDataset, PairRow};
+use crate::fetch::ModelFiles;
+use crate::{PhaseHook, Prediction, Quality, QueryOutcome, Runner, RunnerOptions};
+
+/// Rows embedded per forward pass while fitting the head.
+const TRAIN_BATCH: usize = 32;
+
+/// Load the sentence-similarity runner for `entry` bound to `dataset`'s pairs.
+pub fn load_similarity(
+    entry: &ModelEntry,
+    files: &ModelFiles,
+    dataset: &LoadedDataset,
+    opts: &RunnerOptions,
+) -> Result<Box<dyn Runner>> {
+    let DatasetRows::Similarity(rows) = &dataset.rows else {
+        anyhow::bail!(
+            "dataset `{}` is not a sentence-similarity dataset (model `{}`)",
+            dataset.id,
+            entry.id
+        );
+    };
+    anyhow::ensure!(!rows.is_empty(), "dataset `{}` has no rows", dataset.id);
+    let embedder = embedder_for(entry, files, &opts.device)?;
+    Ok(Box::new(SimilarityRunner {
+        embedder,
+        rows: rows.clone(),
+    }))
+}
+
+/// Load the embedding + fitted-head classifier for `entry` bound to
+/// `dataset`'s test split, fitting the head on its train split (or reusing a
+/// matching cached head).
+pub fn load_classification(
+    entry: &ModelEntry,
+    files: &ModelFiles,
+    dataset: &LoadedDataset,
+    opts: &RunnerOptions,
+) -> Result<Box<dyn Runner>> {
+    let DatasetRows::Classification { train, test } = &dataset.rows else {
+        anyhow::bail!(
+            "dataset `{}` is not a text-classification dataset (model `{}`)",
+            dataset.id,
+            entry.id
+        );
+    };
+    anyhow::ensure!(
+        !train.is_empty(),
+        "dataset `{}` has no train rows to fit a classification head on",
+        dataset.id
+    );
+    anyhow::ensure!(!test.is_empty(), "dataset `{}` has no test rows", dataset.id);
+    let embedder = embedder_for(entry, files, &opts.device)?;
+    let params = head_params(entry)?;
+    let model_sha256 = files
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.sha256.clone()))
+        .collect();
+    let (head, _, _) = fitted_head(
+        &embedder,
+        &entry.id,
+        model_sha256,
+        train,
+        test,
+        &params,
+        &opts.cache_dir,
+    )?;
+    Ok(Box::new(HeadClassifierRunner {
+        embedder,
+        head,
+        rows: test.clone(),
+    }))
+}
+
+/// Where the head fitted for `model_id` on `train` is cached:
+/// `cache_dir/heads/<model id>-<train sha256 prefix>.json`.
+pub fn head_cache_path(cache_dir: &Path, model_id: &str, train: &[LabelRow]) -> PathBuf {
+    let sha = train_rows_sha256(train.iter().map(|r| (r.text.as_str(), r.label.as_str())));
+    cache_dir.join("heads").join(cache_file_name(model_id, &sha))
+}
+
+/// Get the head for `train`: from the cache when it matches (same model
+/// files `model_sha256`, train rows, embedding settings and `params`), else
+/// fitted on the embedded train rows and cached atomically. Test labels the
+/// train split never shows are an error. Returns the head, its cache path,
+/// and whether the cached file was reused.
+pub fn fitted_head(
+    embedder: &Embedder,
+    model_id: &str,
+    model_sha256: BTreeMap<String, String>,
+    train: &[LabelRow],
+    test: &[LabelRow],
+    params: &HeadParams,
+    cache_dir: &Path,
+) -> Result<(LinearHead, PathBuf, bool)> {
+    let labels: Vec<String> = train
+        .iter()
+        .map(|r| r.label.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let unseen: BTreeSet<&str> = test
+        .iter()
+        .map(|r| r.label.as_str())
+        .filter(|l| labels.binary_search_by(|x| x.as_str().cmp(l)).is_err())
+        .collect();
+    anyhow::ensure!(
+        unseen.is_empty(),
+        "test labels {unseen:?} never occur in the train split (train labels: {labels:?}); \
+         a fitted head cannot predict them"
+    );
+    let train_sha256 = train_rows_sha256(train.iter().map(|r| (r.text.as_str(), r.label.as_str())));
+    let provenance = HeadProvenance {
+        model_id: model_id.to_string(),
+        model_sha256,
+        train_sha256: train_sha256.clone(),
+        train_rows: train.len(),
+        pooling: embedder.pooling(),
+        max_seq_len: embedder.max_seq_len(),
+        dtype: embedder.dtype_name(),
+        params: *params,
+    };
+    let path = head_cache_path(cache_dir, model_id, train);
+    if let Some(cached) = head::read_cached(&path, &provenance) {
+        if cached.head.dim() == embedder.dim() && cached.head.labels == labels {
+            return Ok((cached.head, path, true));
+        }
+    }
+    let mut features = Vec::with_capacity(train.len());
+    for chunk in train.chunks(TRAIN_BATCH) {
+        let texts: Vec<&str> = chunk.iter().map(|r| r.text.as_str()).collect();
+        features.extend(embedder.embed(&texts)?.vectors);
+    }
+    let targets: Vec<usize> = train
+        .iter()
+        .map(|r| {
+            labels
+                .binary_search(&r.label)
+                .expect("labels were collected from these rows")
+        })
+        .collect();
+    let (head, fit) = head::fit(&features, &targets, labels, params)
+        .with_context(|| format!("fitting the classification head of `{model_id}`"))?;
+    let file = HeadFile {
+        format: HEAD_FORMAT,
+        provenance,
+        fit,
+        head,
+    };
+    head::write_atomic(&path, &file)?;
+    Ok((file.head, path, false))
+}
+
+/// Head hyper-parameters from the entry's `head_l2` (float) and
+/// `head_max_iter` settings, defaults otherwise.
+pub fn head_params(entry: &ModelEntry) -> Result<HeadParams> {
+    let mut params = HeadParams::default();
+    if let Some(v) = entry.settings.get("head_l2") {
+        let l2 = v
+            .as_float()
+            .or_else(|| v.as_integer().map(|i| i as f64))
+            .with_context(|| {
+                format!("model `{}`: setting `head_l2` must be a number, got {v}", entry.id)
+            })?;
+        anyhow::ensure!(
+            l2 >= 0.0 && l2.is_finite(),
+            "model `{}`: setting `head_l2` must be ≥ 0, got {l2}",
+            entry.id
+        );
+        params.l2 = l2;
+    }
+    if let Some(n) = entry.setting_usize("head_max_iter")? {
+        params.max_iter = n;
+    }
+    Ok(params)
+}
+
+/// Build the [`Embedder`] for a catalogue entry from its fetched files and settings.
+pub fn embedder_for(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> Result<Embedder> {
+    let weights = match files.file("model.safetensors") {
+        Ok(p) => p.to_path_buf(),
+        Err(e) => files
+            .find_ext("safetensors")
+            .map(|p| p.to_path_buf())
+            .ok_or(e)
+            .with_context(|| format!("model `{}` has no safetensors weights", entry.id))?,
+    };
+    let embedder_files = EmbedderFiles {
+        config: files.file("config.json")?.to_path_buf(),
+        weights,
+        tokenizer: files.file("tokenizer.json")?.to_path_buf(),
+        pooling_config: files.file("1_Pooling/config.json").ok().map(|p| p.to_path_buf()),
+        sentence_bert_config: files
+            .file("sentence_bert_config.json")
+            .ok()
+            .map(|p| p.to_path_buf()),
+    };
+    let options = EmbedderOptions {
+        max_seq_len: entry.setting_usize("max_seq_len")?,
+        dtype: Some(text::parse_dtype(entry.setting_str("dtype")?)?),
+        pooling: entry
+            .setting_str("pooling")?
+            .map(str::parse)
+            .transpose()
+            .with_context(|| format!("model `{}`: setting `pooling`", entry.id))?,
+    };
+    Embedder::load(embedder_files, &options, device)
+        .with_context(|| format!("loading encoder `{}`", entry.id))
+}
+
+/// Sentence-similarity runner: one query = one pair.
+pub struct SimilarityRunner {
+    embedder: Embedder,
+    rows: Vec<PairRow>,
+}
+
+impl SimilarityRunner {
+    /// Bind an already loaded embedder to similarity rows.
+    pub fn new(embedder: Embedder, rows: Vec<PairRow>) -> Self {
+        SimilarityRunner { embedder, rows }
+    }
+}
+
+impl Runner for SimilarityRunner {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn run_batch(
+        &mut self,
+        items: &[usize],
+        _hook: &mut dyn PhaseHook,
+    ) -> Result<Vec<QueryOutcome>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut texts = Vec::with_capacity(items.len() * 2);
+        for &i in items {
+            let row = row_at(&self.rows, i)?;
+            texts.push(row.sentence1.as_str());
+            texts.push(row.sentence2.as_str());
+        }
+        let emb = self.embedder.embed(&texts)?;
+        Ok(items
+            .iter()
+            .enumerate()
+            .map(|(j, &item)| QueryOutcome {
+                item,
+                input_tokens: emb.tokens[2 * j] + emb.tokens[2 * j + 1],
+                output_tokens: 0,
+                prediction: Prediction::Similarity(cosine(
+                    &emb.vectors[2 * j],
+                    &emb.vectors[2 * j + 1],
+                )),
+            })
+            .collect())
+    }
+
+    fn quality(&self, outcomes: &[QueryOutcome]) -> Result<Quality> {
+        let mut pred = Vec::with_capacity(outcomes.len());
+        let mut gold = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            let Prediction::Similarity(s) = &o.prediction else {
+                anyhow::bail!("item {}: expected a similarity prediction", o.item);
+            };
+            pred.push(*s as f64);
+            gold.push(row_at(&self.rows, o.item)?.score);
+        }
+        Ok(Quality {
+            metric: "spearman".to_string(),
+            value: crate::metrics::spearman(&pred, &gold)?,
+            extra: Vec::new(),
+        })
+    }
+
+    fn dtype(&self) -> String {
+        self.embedder.dtype_name()
+    }
+}
+
+/// Embedding + fitted linear head classifier: one query = one text.
+pub struct HeadClassifierRunner {
+    embedder: Embedder,
+    head: LinearHead,
+    rows: Vec<LabelRow>,
+}
+
+impl HeadClassifierRunner {
+    /// Bind an embedder and a fitted head to evaluation rows.
+    pub fn new(embedder: Embedder, head: LinearHead, rows: Vec<LabelRow>) -> Result<Self> {
+        head.validate()?;
+        anyhow::ensure!(
+            head.dim() == embedder.dim(),
+            "head width {} differs from the embedding width {}",
+            head.dim(),
+            embedder.dim()
+        );
+        Ok(HeadClassifierRunner {
+            embedder,
+            head,
+            rows,
+        })
+    }
+
+    /// The head in use.
+    pub fn head(&self) -> &LinearHead {
+        &self.head
+    }
+}
+
+impl Runner for HeadClassifierRunner {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn run_batch(
+        &mut self,
+        items: &[usize],
+        _hook: &mut dyn PhaseHook,
+    ) -> Result<Vec<QueryOutcome>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let texts = items
+            .iter()
+            .map(|&i| row_at(&self.rows, i).map(|r| r.text.as_str()))
+            .collect::<Result<Vec<_>>>()?;
+        let emb = self.embedder.embed(&texts)?;
+        Ok(items
+            .iter()
+            .zip(emb.vectors.iter().zip(&emb.tokens))
+            .map(|(&item, (v, &tokens))| QueryOutcome {
+                item,
+                input_tokens: tokens,
+                output_tokens: 0,
+                prediction: Prediction::Label(self.head.labels[self.head.predict(v)].clone()),
+            })
+            .collect())
+    }
+
+    fn quality(&self, outcomes: &[QueryOutcome]) -> Result<Quality> {
+        classification_quality(&self.rows, outcomes)
+    }
+
+    fn dtype(&self) -> String {
+        self.embedder.dtype_name()
+    }
+}
+
+/// Accuracy (with macro-F1 in `extra`) of label predictions against `rows`.
+pub(crate) fn classification_quality(
+    rows: &[LabelRow],
+    outcomes: &[QueryOutcome],
+) -> Result<Quality> {
+    let mut pred = Vec::with_capacity(outcomes.len());
+    let mut gold = Vec::with_capacity(outcomes.len());
+    for o in outcomes {
+        let Prediction::Label(label) = &o.prediction else {
+            anyhow::bail!("item {}: expected a label prediction", o.item);
+        };
+        pred.push(label.as_str());
+        gold.push(row_at(rows, o.item)?.label.as_str());
+    }
+    anyhow::ensure!(!pred.is_empty(), "no outcomes to score");
+    Ok(Quality {
+        metric: "accuracy".to_string(),
+        value: crate::metrics::accuracy(&pred, &gold),
+        extra: vec![(
+            "macro_f1".to_string(),
+            crate::metrics::macro_f1(&pred, &gold),
+        )],
+    })
+}
+
+/// `rows[i]`, or an error naming the index.
+pub(crate) fn row_at<T>(rows: &[T], i: usize) -> Result<&T> {
+    rows.get(i).with_context(|| {
+        format!(
+            "item {i} is out of range (the dataset has {} rows)",
+            rows.len()
+        )
+    })
+}

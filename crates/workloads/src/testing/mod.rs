@@ -1,0 +1,3 @@
+//! Tiny random-weight model fixtures written by code, so tests run offline.
+pub mod bert;
+pub mod llama;
