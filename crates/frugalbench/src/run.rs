@@ -196,6 +196,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
                 dataset: &dataset,
                 hardware: &hardware,
                 threads,
+                queries,
                 carbon: &carbon,
                 idle: idle.as_ref(),
                 meter: &meter,

@@ -51,7 +51,10 @@ pub fn parse_grid_table(text: &str, origin: &str) -> anyhow::Result<Vec<GridRow>
         let rec = rec.with_context(|| format!("{origin}: malformed CSV"))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let g_per_kwh: f64 = rec[3].parse().with_context(|| {
-            format!("{origin}:{line}: field `g_co2e_per_kwh`: {:?} is not a number", &rec[3])
+            format!(
+                "{origin}:{line}: field `g_co2e_per_kwh`: {:?} is not a number",
+                &rec[3]
+            )
         })?;
         if !(g_per_kwh.is_finite() && g_per_kwh >= 0.0) {
             bail!("{origin}:{line}: field `g_co2e_per_kwh` must be ≥ 0");
@@ -75,7 +78,8 @@ pub fn parse_grid_table(text: &str, origin: &str) -> anyhow::Result<Vec<GridRow>
 
 /// The grid table shipped with the crate.
 pub fn grid_table() -> Vec<GridRow> {
-    parse_grid_table(GRID_CSV, GRID_ORIGIN).expect("the shipped grid table is checked by a unit test")
+    parse_grid_table(GRID_CSV, GRID_ORIGIN)
+        .expect("the shipped grid table is checked by a unit test")
 }
 
 /// How grams of CO2e are derived from joules.
@@ -92,7 +96,11 @@ pub struct Carbon {
 impl Carbon {
     /// An explicit `intensity` wins; else the `country` (ISO alpha-2 or alpha-3)
     /// from the shipped table; else the world default. `pue` must be ≥ 1.
-    pub fn resolve(country: Option<&str>, intensity: Option<f64>, pue: f64) -> anyhow::Result<Carbon> {
+    pub fn resolve(
+        country: Option<&str>,
+        intensity: Option<f64>,
+        pue: f64,
+    ) -> anyhow::Result<Carbon> {
         if !(pue.is_finite() && pue >= 1.0) {
             bail!("--pue must be a number ≥ 1.0 (1.0 = no data-centre overhead), got {pue}");
         }
@@ -156,6 +164,9 @@ mod tests {
     fn bad_rows_name_line_and_field() {
         let text = "alpha2,alpha3,country,g_co2e_per_kwh,year\nFR,FRA,France,lots,2023\n";
         let msg = format!("{:#}", parse_grid_table(text, "g.csv").unwrap_err());
-        assert!(msg.contains("g.csv:2") && msg.contains("g_co2e_per_kwh"), "{msg}");
+        assert!(
+            msg.contains("g.csv:2") && msg.contains("g_co2e_per_kwh"),
+            "{msg}"
+        );
     }
 }

@@ -244,7 +244,11 @@ impl EstimateModel {
 
     /// CPU power at utilisation `u` (clamped to 0..1).
     pub fn cpu_watts(&self, u: f64) -> f64 {
-        let u = if u.is_finite() { u.clamp(0.0, 1.0) } else { 0.0 };
+        let u = if u.is_finite() {
+            u.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         self.tdp_w * self.share * u
     }
 
@@ -501,9 +505,13 @@ mod tests {
         assert!(t.rows().len() >= 20);
         let r = t.lookup("AMD EPYC 7763 64-Core Processor").unwrap();
         assert_eq!((r.tdp_w, r.threads), (280.0, Some(128)));
-        let r = t.lookup("Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz").unwrap();
+        let r = t
+            .lookup("Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz")
+            .unwrap();
         assert_eq!(r.tdp_w, 270.0);
-        let r = t.lookup("Intel(R) Xeon(R) CPU E5-2699 v4 @ 2.20GHz").unwrap();
+        let r = t
+            .lookup("Intel(R) Xeon(R) CPU E5-2699 v4 @ 2.20GHz")
+            .unwrap();
         assert_eq!(r.tdp_w, 145.0);
         let r = t.lookup("13th Gen Intel(R) Core(TM) i9-13900K").unwrap();
         assert_eq!(r.threads, Some(32));

@@ -8,7 +8,7 @@
 //! let dir = tempfile::tempdir().unwrap();
 //! let mut fake = FakePowercap::create(dir.path(), &FakeLayout::single_package(None)).unwrap();
 //! fake.advance("intel-rapl:0", 1.5).unwrap(); // 1.5 J on package-0
-//! assert_eq!(fake.energy_uj("intel-rapl:0"), Some(1_500_000));
+//! assert_eq!(fake.energy_uj("intel-rapl:0"), Some(1_000_000 + 1_500_000));
 //! ```
 
 use anyhow::{anyhow, bail, Context};
@@ -47,7 +47,13 @@ impl FakeLayout {
     }
 
     /// Adds a zone.
-    pub fn zone(mut self, id: &str, name: &str, range_uj: Option<u64>, start_uj: u64) -> FakeLayout {
+    pub fn zone(
+        mut self,
+        id: &str,
+        name: &str,
+        range_uj: Option<u64>,
+        start_uj: u64,
+    ) -> FakeLayout {
         self.zones.push(FakeZone {
             id: id.into(),
             name: name.into(),
@@ -73,14 +79,22 @@ impl FakeLayout {
         let mut l = FakeLayout::new();
         for s in 0..2 {
             l = l
-                .zone(&format!("intel-rapl:{s}"), &format!("package-{s}"), r, 10_000_000 * (s + 1))
+                .zone(
+                    &format!("intel-rapl:{s}"),
+                    &format!("package-{s}"),
+                    r,
+                    10_000_000 * (s + 1),
+                )
                 .zone(&format!("intel-rapl:{s}:0"), "core", r, 100)
                 .zone(&format!("intel-rapl:{s}:1"), "uncore", r, 200)
                 .zone(&format!("intel-rapl:{s}:2"), "dram", r, 300);
         }
-        l = l
-            .zone("intel-rapl-mmio:0", "package-0", r, 5_000)
-            .zone("intel-rapl:2", "psys", r, 7_000);
+        l = l.zone("intel-rapl-mmio:0", "package-0", r, 5_000).zone(
+            "intel-rapl:2",
+            "psys",
+            r,
+            7_000,
+        );
         l.flat_symlinks = true;
         l
     }

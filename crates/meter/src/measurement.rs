@@ -92,7 +92,10 @@ impl Measurement {
         let mut out: Vec<SourceTotal> = Vec::new();
         for d in &self.domains {
             if !out.iter().any(|s| s.source == d.info.source) {
-                let mine = self.domains.iter().filter(|x| x.info.source == d.info.source);
+                let mine = self
+                    .domains
+                    .iter()
+                    .filter(|x| x.info.source == d.info.source);
                 out.push(SourceTotal {
                     source: d.info.source.clone(),
                     joules: mine

@@ -110,7 +110,10 @@ impl Shared {
     }
 
     fn conditions(&self) -> Vec<Condition> {
-        self.slots.iter().flat_map(|s| lock(s).conditions()).collect()
+        self.slots
+            .iter()
+            .flat_map(|s| lock(s).conditions())
+            .collect()
     }
 
     fn counted_watts(&self, watts: &[f64]) -> f64 {
@@ -225,10 +228,16 @@ impl Meter {
         }
         let mut notes = Vec::new();
         if let Some(c) = &report.cpu_dram {
-            notes.push(format!("CPU/DRAM energy from {} ({}): {}", c.source, c.method, c.why));
+            notes.push(format!(
+                "CPU/DRAM energy from {} ({}): {}",
+                c.source, c.method, c.why
+            ));
         }
         match &report.gpu {
-            Some(c) => notes.push(format!("GPU energy from {} ({}): {}", c.source, c.method, c.why)),
+            Some(c) => notes.push(format!(
+                "GPU energy from {} ({}): {}",
+                c.source, c.method, c.why
+            )),
             None => {
                 if let Some(p) = report.sources.iter().find(|p| p.name == "nvml") {
                     if let Some(r) = &p.reason {
@@ -243,7 +252,10 @@ impl Meter {
     }
 
     /// A meter over the given sources (tests, or callers that build their own).
-    pub fn with_sources(sources: Vec<Box<dyn EnergySource>>, cfg: &MeterConfig) -> anyhow::Result<Meter> {
+    pub fn with_sources(
+        sources: Vec<Box<dyn EnergySource>>,
+        cfg: &MeterConfig,
+    ) -> anyhow::Result<Meter> {
         cfg.validate()?;
         Meter::build(sources, cfg, Vec::new())
     }
@@ -435,9 +447,8 @@ impl Meter {
             Ok(())
         };
         write().with_context(|| format!("cannot write the timeline to {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| {
-            format!("cannot move {} to {}", tmp.display(), path.display())
-        })?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
         Ok(())
     }
 

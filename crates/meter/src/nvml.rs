@@ -357,10 +357,13 @@ mod tests {
         assert_eq!(p.add(6.0, -5.0), 550.0);
     }
 
-    /// A fake GPU set: per GPU, an energy counter (or an error) and a power (or an error).
+    /// One fake GPU: its energy counter (or an error) and its power (or an error).
+    type FakeGpu = (Result<u64, GpuError>, Result<u32, GpuError>);
+
+    /// A fake GPU set.
     #[derive(Clone, Default)]
     struct Fake {
-        gpus: Arc<Mutex<Vec<(Result<u64, GpuError>, Result<u32, GpuError>)>>>,
+        gpus: Arc<Mutex<Vec<FakeGpu>>>,
     }
 
     impl GpuBackend for Fake {
@@ -415,11 +418,11 @@ mod tests {
     #[test]
     fn no_usable_gpu_is_unavailable_not_zero() {
         let fake = Fake::default();
-        *fake.gpus.lock().unwrap() = vec![(
-            Err(GpuError::NotSupported),
-            Err(GpuError::NotSupported),
-        )];
-        let e = NvmlSource::with_backend(Box::new(fake.clone())).err().unwrap();
+        *fake.gpus.lock().unwrap() =
+            vec![(Err(GpuError::NotSupported), Err(GpuError::NotSupported))];
+        let e = NvmlSource::with_backend(Box::new(fake.clone()))
+            .err()
+            .unwrap();
         assert!(e.reason.contains("no GPU can be metered"), "{}", e.reason);
         fake.gpus.lock().unwrap().clear();
         let e = NvmlSource::with_backend(Box::new(fake)).err().unwrap();

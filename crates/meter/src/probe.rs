@@ -51,9 +51,10 @@ impl SourceProbe {
 
     fn of(src: &dyn EnergySource, used: bool, reason: Option<String>) -> SourceProbe {
         let domains = src.domains().to_vec();
-        let method = domains.first().map(|d| d.method).filter(|m| {
-            domains.iter().all(|d| d.method == *m)
-        });
+        let method = domains
+            .first()
+            .map(|d| d.method)
+            .filter(|m| domains.iter().all(|d| d.method == *m));
         SourceProbe {
             name: src.name().into(),
             available: true,
@@ -151,10 +152,7 @@ impl ProbeReport {
 
 /// Opens the sources `cfg` asks for and reports on them. `prime` lets the
 /// estimate take its first utilisation sample (≈200 ms) before returning.
-pub(crate) fn build(
-    cfg: &MeterConfig,
-    prime: bool,
-) -> (Vec<Box<dyn EnergySource>>, ProbeReport) {
+pub(crate) fn build(cfg: &MeterConfig, prime: bool) -> (Vec<Box<dyn EnergySource>>, ProbeReport) {
     let mut sources: Vec<Box<dyn EnergySource>> = Vec::new();
     let mut probes = Vec::new();
     let mut cpu_dram = None;
@@ -228,10 +226,7 @@ pub(crate) fn build(
     if cfg.enable_nvml {
         match NvmlSource::open() {
             Ok(src) => {
-                let measured = src
-                    .domains()
-                    .iter()
-                    .all(|d| d.method == Method::Measured);
+                let measured = src.domains().iter().all(|d| d.method == Method::Measured);
                 gpu = Some(Choice {
                     source: "nvml".into(),
                     method: if measured {

@@ -194,10 +194,7 @@ impl RaplSource {
     }
 
     /// Opens the zones under `root`, reading every file through `reader`.
-    pub fn open_with(
-        root: &Path,
-        reader: Arc<dyn SysfsReader>,
-    ) -> Result<RaplSource, Unavailable> {
+    pub fn open_with(root: &Path, reader: Arc<dyn SysfsReader>) -> Result<RaplSource, Unavailable> {
         let mut notes = Vec::new();
         let found = discover(root, reader.as_ref())?;
 
@@ -222,7 +219,9 @@ impl RaplSource {
                     name,
                     kind,
                 }),
-                None => notes.push(format!("skipped RAPL zone {id}: unknown zone name {name:?}")),
+                None => notes.push(format!(
+                    "skipped RAPL zone {id}: unknown zone name {name:?}"
+                )),
             }
         }
 

@@ -40,8 +40,13 @@ fn grams_are_kwh_times_pue_times_intensity() {
 
 #[test]
 fn bad_inputs_are_clear_errors() {
-    let e = Carbon::resolve(Some("XX"), None, 1.0).unwrap_err().to_string();
-    assert!(e.contains("\"XX\"") && e.contains("--grid-intensity") && e.contains("FR"), "{e}");
+    let e = Carbon::resolve(Some("XX"), None, 1.0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("\"XX\"") && e.contains("--grid-intensity") && e.contains("FR"),
+        "{e}"
+    );
     let e = Carbon::resolve(None, None, 0.9).unwrap_err().to_string();
     assert!(e.contains("--pue"), "{e}");
     assert!(Carbon::resolve(None, None, f64::NAN).is_err());

@@ -1,8 +1,7 @@
 //! The labelled estimate: formula, table, integration between ticks.
 
 use frugalbench_meter::estimate::{
-    CpuLoad, EstimateModel, EstimateSource, TdpOrigin, TdpTable, DRAM_W_PER_GIB,
-    UNKNOWN_CPU_TDP_W,
+    CpuLoad, EstimateModel, EstimateSource, TdpOrigin, TdpTable, DRAM_W_PER_GIB, UNKNOWN_CPU_TDP_W,
 };
 use frugalbench_meter::{DomainKind, EnergySource, Method};
 use std::sync::{Arc, Mutex};
@@ -22,7 +21,11 @@ fn this_vm_unknown_epyc_gets_85_w_and_share_1() {
     assert_eq!(m.cpu_watts(1.7), 85.0, "utilisation is clamped to 1");
     assert_eq!(m.dram_w, 0.375 * 23.0);
     assert_eq!(DRAM_W_PER_GIB, 0.375);
-    assert!(m.cpu_detail().contains("CodeCarbon's unknown-CPU default"), "{}", m.cpu_detail());
+    assert!(
+        m.cpu_detail().contains("CodeCarbon's unknown-CPU default"),
+        "{}",
+        m.cpu_detail()
+    );
     assert!(m.dram_detail().contains("3 W per 8 GB"));
 }
 
@@ -39,7 +42,10 @@ fn known_chip_is_shared_by_visible_threads() {
     assert_eq!((m.tdp_w, m.share), (280.0, 2.0 / 128.0));
     assert_eq!(m.cpu_watts(1.0), 4.375);
     let detail = m.cpu_detail();
-    assert!(detail.contains("share 2/128") && detail.contains("AMD EPYC 7763"), "{detail}");
+    assert!(
+        detail.contains("share 2/128") && detail.contains("AMD EPYC 7763"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -79,8 +85,13 @@ fn integrates_on_ticks_and_extrapolates_between() {
     let mut src = EstimateSource::new_at(model, Box::new(load.clone()), t0);
     let d = src.domains();
     assert_eq!(d.len(), 2);
-    assert!(d.iter().all(|d| d.method == Method::Estimated && d.source == "estimate"));
-    assert_eq!((d[0].kind, d[1].kind), (DomainKind::CpuPackage, DomainKind::Dram));
+    assert!(d
+        .iter()
+        .all(|d| d.method == Method::Estimated && d.source == "estimate"));
+    assert_eq!(
+        (d[0].kind, d[1].kind),
+        (DomainKind::CpuPackage, DomainKind::Dram)
+    );
     assert!(d.iter().all(|d| d.detail.is_some()));
 
     let dram_w = 3.0; // 8 GiB × 0.375

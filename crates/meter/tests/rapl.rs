@@ -32,8 +32,15 @@ fn two_sockets_no_double_counting() {
     assert_eq!(
         names,
         [
-            "package-0", "core-0", "uncore-0", "dram-0", "package-1", "core-1", "uncore-1",
-            "dram-1", "psys"
+            "package-0",
+            "core-0",
+            "uncore-0",
+            "dram-0",
+            "package-1",
+            "core-1",
+            "uncore-1",
+            "dram-1",
+            "psys"
         ]
     );
     let kinds: Vec<_> = src.domains().iter().map(|d| d.kind).collect();
@@ -111,7 +118,8 @@ fn wraps_past_max_energy_range() {
 fn sampler_interval_is_clamped_below_the_wrap_period() {
     let dir = tempfile::tempdir().unwrap();
     // 30 J range: wraps in 30 ms at 1 kW, so poll at least every 15 ms.
-    let fake = FakePowercap::create(dir.path(), &FakeLayout::single_package(Some(30_000_000))).unwrap();
+    let fake =
+        FakePowercap::create(dir.path(), &FakeLayout::single_package(Some(30_000_000))).unwrap();
     let src = RaplSource::open(fake.root()).unwrap();
     assert_eq!(src.max_poll_interval(), Some(Duration::from_millis(30)));
     let meter = Meter::with_sources(vec![Box::new(src)], &quiet_cfg()).unwrap();
@@ -146,7 +154,10 @@ fn unreadable_range_drops_the_interval_and_says_so() {
         "{:?}",
         m.notes
     );
-    assert!(meter.notes().iter().any(|n| n.starts_with("dropped 1 interval on package-0")));
+    assert!(meter
+        .notes()
+        .iter()
+        .any(|n| n.starts_with("dropped 1 interval on package-0")));
 }
 
 /// Simulates Linux ≥ 5.10 for a non-root user: `energy_uj` is unreadable.
@@ -226,19 +237,29 @@ fn failed_reads_keep_the_energy_for_the_next_good_read() {
     assert!(close(src.read().unwrap()[0], 3.0));
     let c = src.conditions();
     assert_eq!(c.len(), 2, "{c:?}"); // both zones failed once
-    assert!(c.iter().all(|c| c.kind == ConditionKind::ReadFailed && c.count == 1));
+    assert!(c
+        .iter()
+        .all(|c| c.kind == ConditionKind::ReadFailed && c.count == 1));
 }
 
 #[test]
 fn missing_tree_and_no_package_are_unavailable() {
     let dir = tempfile::tempdir().unwrap();
     let err = RaplSource::open(&dir.path().join("nope")).unwrap_err();
-    assert!(err.reason.starts_with("no powercap sysfs at"), "{}", err.reason);
+    assert!(
+        err.reason.starts_with("no powercap sysfs at"),
+        "{}",
+        err.reason
+    );
 
     let layout = FakeLayout::new().zone("intel-rapl:0", "psys", Some(1 << 30), 0);
     let fake = FakePowercap::create(dir.path(), &layout).unwrap();
     let err = RaplSource::open(fake.root()).unwrap_err();
-    assert!(err.reason.contains("no readable RAPL package zone"), "{}", err.reason);
+    assert!(
+        err.reason.contains("no readable RAPL package zone"),
+        "{}",
+        err.reason
+    );
     assert!(err.reason.contains("intel-rapl:0 (psys)"), "{}", err.reason);
 }
 
@@ -246,10 +267,17 @@ fn missing_tree_and_no_package_are_unavailable() {
 fn bad_counter_contents_skip_the_zone_with_a_note() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakePowercap::create(dir.path(), &FakeLayout::single_package(None)).unwrap();
-    std::fs::write(fake.zone_dir("intel-rapl:0:0").unwrap().join("energy_uj"), "garbage\n").unwrap();
+    std::fs::write(
+        fake.zone_dir("intel-rapl:0:0").unwrap().join("energy_uj"),
+        "garbage\n",
+    )
+    .unwrap();
     let src = RaplSource::open(fake.root()).unwrap();
     assert_eq!(src.domains().len(), 1);
     let notes = src.notes().join("\n");
-    assert!(notes.contains("skipped RAPL zone intel-rapl:0:0 (dram)"), "{notes}");
+    assert!(
+        notes.contains("skipped RAPL zone intel-rapl:0:0 (dram)"),
+        "{notes}"
+    );
     assert!(notes.contains("\"garbage\""), "{notes}");
 }

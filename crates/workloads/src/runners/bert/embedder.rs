@@ -76,12 +76,15 @@ pub struct EmbedderOptions {
     pub dtype: Option<DType>,
     /// Pooling (from `1_Pooling/config.json`, else mean, when `None`).
     pub pooling: Option<Pooling>,
+    /// L2-normalise the pooled vectors (`true` when `None`, as sentence-transformers'
+    /// `Normalize` module does).
+    pub normalize: Option<bool>,
 }
 
-/// Normalised sentence embeddings of a batch of texts.
+/// Sentence embeddings of a batch of texts.
 #[derive(Debug, Clone)]
 pub struct Embeddings {
-    /// One unit-length vector per text.
+    /// One vector per text (unit length unless normalisation is off).
     pub vectors: Vec<Vec<f32>>,
     /// Tokens fed to the model per text (special tokens included, padding excluded).
     pub tokens: Vec<usize>,
@@ -95,6 +98,7 @@ pub struct Embedder {
     device: Device,
     dtype: DType,
     pooling: Pooling,
+    normalize: bool,
     max_seq_len: usize,
     hidden: usize,
     pad_id: u32,
@@ -159,6 +163,7 @@ impl Embedder {
             device: device.clone(),
             dtype,
             pooling,
+            normalize: options.normalize.unwrap_or(true),
             max_seq_len,
             hidden: config.hidden_size,
             pad_id: config.pad_token_id as u32,
@@ -166,7 +171,7 @@ impl Embedder {
         })
     }
 
-    /// Embed `texts` in one padded batch: pooled, L2-normalised vectors.
+    /// Embed `texts` in one padded batch: pooled (and, by default, L2-normalised) vectors.
     pub fn embed(&self, texts: &[&str]) -> Result<Embeddings> {
         let batch = encode_batch(&self.tokenizer, texts, self.pad_id, &self.device)?;
         let vectors = self
@@ -198,6 +203,9 @@ impl Embedder {
                 summed.broadcast_div(&counts)?
             }
         };
+        if !self.normalize {
+            return pooled.to_vec2::<f32>();
+        }
         let norms = pooled
             .sqr()?
             .sum_keepdim(D::Minus1)?
@@ -224,6 +232,11 @@ impl Embedder {
     /// The pooling in use.
     pub fn pooling(&self) -> Pooling {
         self.pooling
+    }
+
+    /// Whether vectors are L2-normalised.
+    pub fn normalize(&self) -> bool {
+        self.normalize
     }
 
     /// The truncation length in use.

@@ -109,7 +109,11 @@ pub fn fit(
     let n = features.len();
     let k = labels.len();
     anyhow::ensure!(n > 0, "cannot fit a head on zero rows");
-    anyhow::ensure!(targets.len() == n, "{n} feature rows but {} targets", targets.len());
+    anyhow::ensure!(
+        targets.len() == n,
+        "{n} feature rows but {} targets",
+        targets.len()
+    );
     anyhow::ensure!(k >= 1, "cannot fit a head without labels");
     anyhow::ensure!(
         params.l2 >= 0.0 && params.l2.is_finite(),
@@ -181,7 +185,11 @@ pub fn fit(
         } else {
             (1.0 + (1.0 + 4.0 * t * t).sqrt()) / 2.0
         };
-        let momentum = if restart > 0.0 { 0.0 } else { (t - 1.0) / t_next };
+        let momentum = if restart > 0.0 {
+            0.0
+        } else {
+            (t - 1.0) / t_next
+        };
         y = next
             .iter()
             .zip(&theta)
@@ -318,6 +326,8 @@ pub struct HeadProvenance {
     pub train_rows: usize,
     /// Pooling used for the embeddings.
     pub pooling: super::Pooling,
+    /// Whether the embeddings were L2-normalised.
+    pub normalize: bool,
     /// Truncation length used for the embeddings.
     pub max_seq_len: usize,
     /// Dtype the encoder ran in.
@@ -444,7 +454,11 @@ mod tests {
             a[i] += 1e-6;
             b[i] -= 1e-6;
             let num = (p.loss_grad(&a).0 - p.loss_grad(&b).0) / 2e-6;
-            assert!((num - g[i]).abs() < 1e-6, "component {i}: {num} vs {}", g[i]);
+            assert!(
+                (num - g[i]).abs() < 1e-6,
+                "component {i}: {num} vs {}",
+                g[i]
+            );
         }
     }
 

@@ -1,0 +1,411 @@
+//! End-to-end tests of the `frugalbench` binary: offline, no GPU, fake
+//! powercap trees and tiny models written by test code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use frugalbench_meter::fake::{FakeLayout, FakePowercap};
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_frugalbench"));
+    // Never pick up a real machine's counters or the user's environment.
+    cmd.env_remove("FRUGALBENCH_POWERCAP_ROOT")
+        .env_remove("FRUGALBENCH_CACHE")
+        .env("HF_HUB_OFFLINE", "1");
+    cmd
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json_stdout(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            stderr(o)
+        )
+    })
+}
+
+/// Asserts a failed command said exactly one `error:` line.
+fn assert_one_error_line(o: &Output, needle: &str) {
+    assert!(!o.status.success(), "expected failure, stderr: {}", stderr(o));
+    let err = stderr(o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
+    assert!(lines[0].contains(needle), "error line {:?} lacks {needle:?}", lines[0]);
+}
+
+#[test]
+fn probe_without_counters_explains_the_estimate() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["probe", "--no-nvml", "--powercap-root"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("rapl: unavailable"), "{text}");
+    assert!(text.contains("estimate"), "{text}");
+    assert!(text.contains("estimated"), "{text}");
+
+    let o = bin()
+        .args(["probe", "--json", "--no-nvml", "--powercap-root"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    let v = json_stdout(&o);
+    let text = v.to_string();
+    assert!(text.contains("\"estimated\""), "{text}");
+}
+
+/// Drives a two-socket fake tree at known power while the binary measures
+/// `sleep 3`; the reported energy must match within 1%.
+#[test]
+fn measure_reports_fake_rapl_energy_within_one_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fake = FakePowercap::create(dir.path(), &FakeLayout::two_sockets()).unwrap();
+    let root = fake.root().to_path_buf();
+    // Watts per zone. Sub-zones core/uncore, the MMIO duplicate and psys must not
+    // be added to the total; packages and DRAM must.
+    let rates: Vec<(&str, f64)> = vec![
+        ("intel-rapl:0", 30.0),
+        ("intel-rapl:1", 20.0),
+        ("intel-rapl:0:0", 12.0),
+        ("intel-rapl:0:1", 3.0),
+        ("intel-rapl:0:2", 2.5),
+        ("intel-rapl:1:2", 2.5),
+        ("intel-rapl-mmio:0", 30.0),
+        ("intel-rapl:2", 100.0),
+    ];
+    let counted_watts = 30.0 + 20.0 + 2.5 + 2.5;
+    let stop = Arc::new(AtomicBool::new(false));
+    let driver = {
+        let stop = stop.clone();
+        let rates = rates.clone();
+        std::thread::spawn(move || {
+            let start: Vec<u64> = rates.iter().map(|(z, _)| fake.energy_uj(z).unwrap()).collect();
+            let t0 = Instant::now();
+            while !stop.load(Ordering::SeqCst) {
+                let t = t0.elapsed().as_secs_f64();
+                for ((zone, watts), s) in rates.iter().zip(&start) {
+                    fake.set_energy_uj(zone, s + (watts * t * 1e6) as u64).unwrap();
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let o = bin()
+        .args(["measure", "--json", "--no-nvml", "--idle-seconds", "0.5"])
+        .args(["--interval-ms", "20", "--powercap-root"])
+        .arg(&root)
+        .args(["--", "sleep", "3"])
+        .output()
+        .unwrap();
+    stop.store(true, Ordering::SeqCst);
+    driver.join().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json_stdout(&o);
+    let duration = v["duration_s"].as_f64().unwrap();
+    let energy = v["energy_joules"].as_f64().unwrap();
+    assert!((3.0..3.5).contains(&duration), "duration {duration}");
+    let expected = counted_watts * duration;
+    let err = (energy - expected).abs() / expected;
+    assert!(
+        err < 0.01,
+        "energy {energy} J vs expected {expected} J ({:.2}% off): {:#}",
+        err * 100.0,
+        v["sources"]
+    );
+    assert_eq!(v["method"], "measured");
+    let sources = v["sources"].as_array().unwrap();
+    assert!(sources.iter().all(|s| s["method"] == "measured"));
+    let kinds: Vec<&str> = sources.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    for kind in ["cpu-package", "dram", "core", "psys"] {
+        assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
+    }
+    // Exactly two packages: the MMIO duplicate of package-0 is not listed again.
+    assert_eq!(kinds.iter().filter(|k| **k == "cpu-package").count(), 2);
+    // The idle baseline saw the same constant power, so net energy is ~0.
+    let idle_w = v["idle"]["watts"].as_f64().unwrap();
+    assert!((idle_w - counted_watts).abs() / counted_watts < 0.02, "idle {idle_w} W");
+}
+
+#[test]
+fn measure_exits_with_the_commands_status() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["measure", "--no-nvml", "--idle-seconds", "0", "--powercap-root"])
+        .arg(empty.path())
+        .args(["--", "sh", "-c", "exit 3"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("estimated"), "{}", stderr(&o));
+}
+
+#[test]
+fn measure_of_a_missing_command_is_one_error_line() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["measure", "--no-nvml", "--idle-seconds", "0", "--powercap-root"])
+        .arg(empty.path())
+        .args(["--", "/no/such/program"])
+        .output()
+        .unwrap();
+    assert_one_error_line(&o, "cannot run `/no/such/program`");
+}
+
+/// A catalogue with one tiny random-weight BERT (written by test code) and a
+/// small dataset per encoder task.
+struct TinySetup {
+    _dir: tempfile::TempDir,
+    catalogue: PathBuf,
+    out: PathBuf,
+    cache: PathBuf,
+    similarity: PathBuf,
+    classification: PathBuf,
+    powercap: PathBuf,
+}
+
+fn tiny_setup() -> TinySetup {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny-bert");
+    std::fs::create_dir_all(&model).unwrap();
+    frugalbench_workloads::testing::bert::write_tiny_bert(&model).unwrap();
+    let catalogue = dir.path().join("models.toml");
+    std::fs::write(
+        &catalogue,
+        r#"
+[[model]]
+id = "tiny-bert"
+tasks = ["sentence-similarity", "text-classification"]
+arch = "bert"
+default = true
+path = "tiny-bert"
+max_seq_len = 64
+"#,
+    )
+    .unwrap();
+    let similarity = dir.path().join("pairs.jsonl");
+    let mut pairs = String::new();
+    for (i, (a, b)) in [
+        ("the cat sat on the mat", "a cat is sitting on a mat"),
+        ("the weather is cold today", "it is cold outside today"),
+        ("he plays the guitar", "the stock market fell"),
+        ("she likes green tea", "a train left the station"),
+        ("we cook pasta for dinner", "pasta is our dinner tonight"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        pairs.push_str(&format!(
+            "{{\"sentence1\": \"{a}\", \"sentence2\": \"{b}\", \"score\": {}}}\n",
+            [4.5, 4.0, 0.0, 0.2, 4.2][i]
+        ));
+    }
+    std::fs::write(&similarity, pairs).unwrap();
+    let classification = dir.path().join("claims.jsonl");
+    let mut rows = String::new();
+    for (text, label) in [
+        ("the climate is not changing at all", "1_not_happening"),
+        ("temperatures are not rising anywhere", "1_not_happening"),
+        ("the weather station opened today", "0_not_relevant"),
+        ("a new wind farm opened in the north", "0_not_relevant"),
+    ] {
+        for split in ["train", "test"] {
+            rows.push_str(&format!(
+                "{{\"text\": \"{text}\", \"label\": \"{label}\", \"split\": \"{split}\"}}\n"
+            ));
+        }
+    }
+    std::fs::write(&classification, rows).unwrap();
+    let powercap = dir.path().join("no-powercap");
+    std::fs::create_dir_all(&powercap).unwrap();
+    TinySetup {
+        out: dir.path().join("results"),
+        cache: dir.path().join("cache"),
+        catalogue,
+        similarity,
+        classification,
+        powercap,
+        _dir: dir,
+    }
+}
+
+impl TinySetup {
+    fn run(&self) -> Command {
+        let mut cmd = bin();
+        cmd.arg("run")
+            .arg("--catalogue")
+            .arg(&self.catalogue)
+            .arg("--out")
+            .arg(&self.out)
+            .arg("--cache-dir")
+            .arg(&self.cache)
+            .arg("--powercap-root")
+            .arg(&self.powercap)
+            .args(["--no-nvml", "--idle-seconds", "0", "--interval-ms", "20"]);
+        cmd
+    }
+}
+
+fn result_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read_valid_result(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    if let Err(reasons) = frugalbench_report::validate(&v) {
+        panic!("{} is not schema-valid: {reasons:?}", path.display());
+    }
+    let parsed = frugalbench_report::read_result(path).unwrap();
+    let problems = frugalbench_report::sanity_check(&parsed);
+    assert!(problems.is_empty(), "{}: {problems:?}", path.display());
+    v
+}
+
+#[test]
+fn run_tiny_bert_on_both_tasks_writes_valid_results() {
+    let s = tiny_setup();
+    let o = s
+        .run()
+        .args(["--model", "tiny-bert", "--task", "sentence-similarity"])
+        .arg("--dataset")
+        .arg(&s.similarity)
+        .args(["--queries", "7", "--repetitions", "2", "--warmup", "2", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = json_stdout(&o);
+    assert_eq!(summary[0]["model"], "tiny-bert");
+    assert_eq!(summary[0]["method"], "estimated");
+
+    let o = s
+        .run()
+        .args(["--model", "tiny-bert", "--task", "text-classification"])
+        .arg("--dataset")
+        .arg(&s.classification)
+        .args(["--queries", "4", "--repetitions", "1", "--warmup", "1", "--save-outputs"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The end-of-run table names the model, the metric and the method.
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("tiny-bert") && table.contains("accuracy"), "{table}");
+    assert!(table.contains("estimated"), "{table}");
+
+    let files = result_files(&s.out);
+    let results: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".outputs.jsonl"))
+        .collect();
+    assert_eq!(results.len(), 2, "{files:?}");
+    for path in results {
+        let v = read_valid_result(path);
+        assert_eq!(v["status"], "complete");
+        assert_eq!(v["energy"]["method"], "estimated");
+        assert!(v["energy"]["by_source"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["method"] == "estimated"));
+        // Results live at <out>/<task>/<model>/<time>.json with a timeline beside.
+        let task = v["task"].as_str().unwrap();
+        assert!(path.starts_with(s.out.join(task).join("tiny-bert")), "{}", path.display());
+        let csv = path.with_file_name(v["timeline_csv"].as_str().unwrap());
+        assert!(std::fs::read_to_string(csv).unwrap().starts_with("t_s,"));
+        match task {
+            "sentence-similarity" => {
+                assert_eq!(v["quality"]["metric"], "spearman");
+                assert_eq!(v["repetitions"].as_array().unwrap().len(), 2);
+                assert_eq!(v["dataset"]["queries"], 7);
+                assert!(v["energy"]["joules_per_query_ci95"].is_array());
+            }
+            "text-classification" => {
+                assert_eq!(v["quality"]["metric"], "accuracy");
+                assert!(v["quality"]["extra"]["macro_f1"].is_number());
+                let outputs = path.with_extension("outputs.jsonl");
+                let n = std::fs::read_to_string(outputs).unwrap().lines().count();
+                assert_eq!(n, 4);
+            }
+            other => panic!("unexpected task {other}"),
+        }
+    }
+}
+
+#[test]
+fn run_rejects_bad_input_with_one_error_line() {
+    let s = tiny_setup();
+    let o = s.run().args(["--queries", "0"]).output().unwrap();
+    assert_one_error_line(&o, "--queries must be at least 1");
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = s.run().args(["--model", "no-such-model"]).output().unwrap();
+    assert_one_error_line(&o, "no-such-model");
+
+    let bad = s.similarity.with_file_name("bad.jsonl");
+    std::fs::write(&bad, "{\"sentence1\": \"a\", \"sentence2\": \"b\", \"score\": \"high\"}\n").unwrap();
+    let o = s
+        .run()
+        .args(["--model", "tiny-bert", "--task", "sentence-similarity", "--dataset"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("bad.jsonl:1") && err.contains("score"), "{err}");
+    assert!(result_files(&s.out).is_empty(), "nothing may be written on bad input");
+}
+
+#[test]
+fn ctrl_c_saves_an_interrupted_result() {
+    let s = tiny_setup();
+    let child = s
+        .run()
+        .args(["--model", "tiny-bert", "--task", "sentence-similarity"])
+        .arg("--dataset")
+        .arg(&s.similarity)
+        .args(["--queries", "100000000", "--repetitions", "1", "--warmup", "0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the model is loaded and queries are being metered: the
+    // timeline starts filling; give it a few seconds on a slow machine.
+    std::thread::sleep(Duration::from_secs(4));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let files = result_files(&s.out);
+    assert_eq!(files.len(), 1, "{files:?}\n{}", stderr(&o));
+    let v = read_valid_result(&files[0]);
+    assert_eq!(v["status"], "interrupted");
+    let q = v["repetitions"][0]["queries"].as_u64().unwrap();
+    assert!(q > 0 && q < 100_000_000, "{q}");
+}
