@@ -158,6 +158,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
 
     let mut summaries = Vec::new();
     let mut failures = 0;
+    // Models fetched (and hashed) once per run, even when they serve several tasks.
+    let mut fetched: std::collections::HashMap<String, fetch::ModelFiles> = Default::default();
     for job in &jobs {
         if interrupted.load(Ordering::SeqCst) {
             break;
@@ -165,8 +167,14 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         let label = format!("{} on {}", job.entry.id, job.task);
         eprintln!("\nfrugalbench: {label}");
         let outcome = (|| -> Result<result::Summary> {
-            let files = fetch::fetch(job.entry, &fetch_opts)
-                .with_context(|| format!("cannot get model `{}`", job.entry.id))?;
+            let files = match fetched.get(&job.entry.id) {
+                Some(files) => files,
+                None => {
+                    let files = fetch::fetch(job.entry, &fetch_opts)
+                        .with_context(|| format!("cannot get model `{}`", job.entry.id))?;
+                    fetched.entry(job.entry.id.clone()).or_insert(files)
+                }
+            };
             let dataset = match &args.dataset {
                 Some(path) => datasets::load(job.task, path)?,
                 None => datasets::builtin(job.task)?,
@@ -178,7 +186,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
                 temperature: args.temperature,
                 seed: args.seed,
             };
-            let mut runner = runners::load(job.entry, job.task, &files, &dataset, &opts)
+            let mut runner = runners::load(job.entry, job.task, files, &dataset, &opts)
                 .with_context(|| {
                     format!("cannot load model `{}` for {}", job.entry.id, job.task)
                 })?;
@@ -187,12 +195,14 @@ pub fn run(args: &RunArgs) -> Result<i32> {
                 repetitions: args.repetitions,
                 warmup: args.warmup,
                 batch_size: args.batch_size,
+                // Generation has no gold answers: no point in the extra pass.
+                complete_quality: job.task != Task::TextGeneration,
             };
             let measured = protocol::execute(runner.as_mut(), &meter, &settings, &interrupted)?;
             let ctx = result::Context {
                 args,
                 job,
-                files: &files,
+                files,
                 dataset: &dataset,
                 hardware: &hardware,
                 threads,

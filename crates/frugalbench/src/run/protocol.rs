@@ -16,6 +16,9 @@ pub struct Settings {
     pub repetitions: usize,
     pub warmup: usize,
     pub batch_size: usize,
+    /// After metering, run (unmetered) the evaluation rows the metered queries
+    /// did not reach, so quality covers the whole dataset.
+    pub complete_quality: bool,
 }
 
 /// One metered repetition.
@@ -47,6 +50,9 @@ pub struct Measured {
     pub ttft_ms: Vec<f64>,
     /// Every metered query's outcome, in order.
     pub outcomes: Vec<QueryOutcome>,
+    /// Outcomes of the unmetered pass over rows the metered queries missed
+    /// (for quality only).
+    pub unmetered_outcomes: Vec<QueryOutcome>,
     pub interrupted: bool,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
@@ -129,6 +135,7 @@ pub fn execute(
         latencies_ms: Vec::with_capacity(total as usize),
         ttft_ms: Vec::new(),
         outcomes: Vec::with_capacity(total as usize),
+        unmetered_outcomes: Vec::new(),
         interrupted: false,
         started_at,
         finished_at: started_at,
@@ -207,5 +214,18 @@ pub fn execute(
     bar.finish_and_clear();
     measured.metered_to = Instant::now();
     measured.finished_at = Utc::now();
+
+    if settings.complete_quality && !measured.interrupted && settings.queries < len {
+        let rest: Vec<usize> = (settings.queries..len).collect();
+        for items in rest.chunks(settings.batch_size) {
+            if interrupted.load(Ordering::SeqCst) {
+                break;
+            }
+            let outcomes = runner
+                .run_batch(items, &mut NoPhases)
+                .context("quality pass over the remaining rows failed")?;
+            measured.unmetered_outcomes.extend(outcomes);
+        }
+    }
     Ok(measured)
 }

@@ -90,7 +90,13 @@ fn unique_outcomes(outcomes: &[QueryOutcome]) -> Vec<QueryOutcome> {
 pub fn write(ctx: &Context, measured: &Measured, runner: &dyn Runner) -> Result<Summary> {
     let args = ctx.args;
     let task = ctx.job.task;
-    let unique = unique_outcomes(&measured.outcomes);
+    let all: Vec<QueryOutcome> = measured
+        .outcomes
+        .iter()
+        .chain(&measured.unmetered_outcomes)
+        .cloned()
+        .collect();
+    let unique = unique_outcomes(&all);
     let quality = if unique.is_empty() {
         None
     } else {

@@ -72,7 +72,7 @@ impl EmbedderFiles {
 pub struct EmbedderOptions {
     /// Truncate inputs to this many tokens (special tokens included).
     pub max_seq_len: Option<usize>,
-    /// Weight dtype (`f32` when `None`).
+    /// Weight dtype (`f32` when `None`; only f32 works, see [`Embedder::load`]).
     pub dtype: Option<DType>,
     /// Pooling (from `1_Pooling/config.json`, else mean, when `None`).
     pub pooling: Option<Pooling>,
@@ -125,7 +125,8 @@ impl Embedder {
     /// Load the encoder from `files` onto `device`.
     ///
     /// Checks the safetensors file first (a truncated download is reported as
-    /// such), memory-maps the weights and finds their name prefix.
+    /// such), memory-maps the weights and finds their name prefix. Only f32 is
+    /// accepted: Candle 0.11.1's BERT turns every output into NaN in f16/bf16.
     pub fn load(files: EmbedderFiles, options: &EmbedderOptions, device: &Device) -> Result<Self> {
         let config: Config = read_json(&files.config)
             .with_context(|| format!("BERT config {}", files.config.display()))?;
@@ -135,6 +136,15 @@ impl Embedder {
             None => pooling_from_config(files.pooling_config.as_deref())?,
         };
         let dtype = options.dtype.unwrap_or(DType::F32);
+        // candle-transformers 0.11.1's BERT builds its attention mask as
+        // (1 - mask) × f32::MIN in the model dtype; in f16/bf16 that constant
+        // is -inf and 0 × -inf gives NaN for every attended position.
+        anyhow::ensure!(
+            dtype == DType::F32,
+            "dtype {} is not supported for BERT encoders: Candle's BERT attention mask \
+             overflows in half precision and every output is NaN; use f32",
+            dtype.as_str()
+        );
 
         crate::fetch::check_safetensors(&files.weights)?;
         let prefix = weight_prefix(&files.weights)?;
