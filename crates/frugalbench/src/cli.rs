@@ -28,6 +28,20 @@ pub enum Command {
     /// Score models on tasks with the metered protocol (warm-up, N queries,
     /// R repetitions, idle baseline) and write result files.
     Run(Box<crate::run::RunArgs>),
+    /// Compare two results (or two folders of results) for a CI gate: exit 1
+    /// when energy per query regressed significantly beyond the threshold.
+    Compare(crate::compare::Args),
+    /// Build a static leaderboard site (tables, stars, Pareto fronts, charts,
+    /// energy labels, CSV/JSON exports) from result files.
+    Leaderboard(crate::leaderboard::Args),
+    /// Charts and a short Markdown summary for one result.
+    Report(crate::report_cmd::Args),
+    /// Export results in other tools' formats (e.g. CodeCarbon's CSV).
+    Export(crate::export::Args),
+    /// Plan model x task jobs for a cluster; with --slurm, write an sbatch job array.
+    Plan(crate::plan::Args),
+    /// Check a plan's jobs (done, failed, missing) and gather their results.
+    Collect(crate::collect::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -58,5 +72,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Probe(args) => crate::probe::run(&args),
         Command::Measure(args) => crate::measure::run(&args),
         Command::Run(args) => crate::run::run(&args),
+        Command::Compare(args) => crate::compare::run(&args),
+        Command::Leaderboard(args) => crate::leaderboard::run(&args),
+        Command::Report(args) => crate::report_cmd::run(&args),
+        Command::Export(args) => crate::export::run(&args),
+        Command::Plan(args) => crate::plan::run(&args),
+        Command::Collect(args) => crate::collect::run(&args),
     }
 }

@@ -5,10 +5,16 @@
 //! a non-zero exit status.
 
 mod cli;
+mod collect;
+mod compare;
+mod export;
 mod hardware;
+mod leaderboard;
 mod measure;
 mod meter_args;
+mod plan;
 mod probe;
+mod report_cmd;
 mod run;
 
 use clap::Parser;

@@ -238,12 +238,15 @@ fn render_text(r: &MeasureReport) -> String {
         Cell::new("carbon"),
         Cell::new(format!("{:.4} gCO2e", r.carbon.g_co2e)).set_alignment(CellAlignment::Right),
         Cell::new(format!(
-            "{:.0} g/kWh ({}), PUE {:.2}",
-            r.carbon.grid_intensity_g_per_kwh, r.carbon.intensity_source, r.carbon.pue
+            "at {:.0} g/kWh x PUE {:.2}",
+            r.carbon.grid_intensity_g_per_kwh, r.carbon.pue
         )),
     ]);
     out.push_str(&t.to_string());
-    out.push_str("\n\n");
+    out.push_str(&format!(
+        "\n   grid intensity: {}\n\n",
+        r.carbon.intensity_source
+    ));
 
     let mut s = Table::new();
     s.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY);

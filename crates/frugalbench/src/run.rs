@@ -21,7 +21,7 @@ use frugalbench_workloads::{datasets, fetch, runners, RunnerOptions, Task};
 use crate::meter_args::MeterArgs;
 
 /// Options of `frugalbench run`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
     /// Catalogue id of a model to run (repeatable). Without it, every entry
     /// marked `default = true` in the catalogue runs on each of its tasks.
@@ -83,6 +83,12 @@ pub struct RunArgs {
     /// Print the results as one JSON array on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Run one job of a plan written by `frugalbench plan` (with --job-index).
+    #[arg(long, value_name = "PLAN_DIR", requires = "job_index")]
+    pub plan: Option<PathBuf>,
+    /// Which job of --plan to run (Slurm: $SLURM_ARRAY_TASK_ID).
+    #[arg(long, value_name = "N", requires = "plan")]
+    pub job_index: Option<usize>,
     #[command(flatten)]
     pub meter: MeterArgs,
 }
@@ -94,6 +100,18 @@ pub struct Job<'a> {
 }
 
 pub fn run(args: &RunArgs) -> Result<i32> {
+    if args.plan.is_none() {
+        return run_jobs(args);
+    }
+    // A job of a plan: the plan supplies model, task and settings, and a
+    // failure leaves an error file in the plan instead of a result.
+    let resolved = crate::plan::resolve_run_args(args)?;
+    let outcome = run_jobs(&resolved);
+    crate::plan::after_job(&resolved, &outcome)?;
+    outcome
+}
+
+fn run_jobs(args: &RunArgs) -> Result<i32> {
     validate(args)?;
     let catalogue = load_catalogue(args)?;
     let jobs = plan_jobs(args, &catalogue)?;

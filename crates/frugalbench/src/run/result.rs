@@ -256,7 +256,7 @@ pub fn write(ctx: &Context, measured: &Measured, runner: &dyn Runner) -> Result<
         },
         started_at: measured.started_at,
         finished_at: measured.finished_at,
-        slurm: None,
+        slurm: slurm_from_env(),
         timeline_csv: None,
     };
     result.fill_derived();
@@ -328,6 +328,19 @@ fn timeline_csv(ctx: &Context, measured: &Measured) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The Slurm job this run belongs to, from the variables Slurm sets.
+fn slurm_from_env() -> Option<report::Slurm> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    Some(report::Slurm {
+        job_id: var("SLURM_JOB_ID")?,
+        array_job_id: var("SLURM_ARRAY_JOB_ID"),
+        array_task_id: var("SLURM_ARRAY_TASK_ID"),
+        node: var("SLURMD_NODENAME")
+            .or_else(|| var("SLURM_NODELIST"))
+            .unwrap_or_else(|| "unknown".into()),
+    })
 }
 
 /// The end-of-run table.

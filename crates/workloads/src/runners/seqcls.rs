@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::{debertav2, modernbert, xlm_roberta};
 use serde_json::Value;
@@ -291,24 +291,40 @@ impl SeqClassifier {
         Ok(())
     }
 
-    /// Classify `texts` in one padded batch.
-    pub fn classify(&self, texts: &[&str]) -> Result<Classified> {
+    /// Class scores of `texts` in one padded batch (logits; probabilities for
+    /// ModernBERT, whose Candle head applies a softmax), one row per text, and
+    /// the tokens fed per text.
+    pub fn scores(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Vec<usize>)> {
         let batch = encode_batch(&self.tokenizer, texts, self.pad_id, &self.device)?;
-        let label_ids = self
+        let scores = self
             .device
-            .with_context(|| -> candle_core::Result<Vec<u32>> {
-                let scores = self.forward(&batch.ids, &batch.type_ids, &batch.mask)?;
-                scores
+            .with_context(|| -> candle_core::Result<Vec<Vec<f32>>> {
+                self.forward(&batch.ids, &batch.type_ids, &batch.mask)?
                     .to_dtype(DType::F32)?
-                    .argmax_keepdim(D::Minus1)?
-                    .flatten_all()?
-                    .to_vec1::<u32>()
+                    .to_vec2::<f32>()
             })
             .context("classifier forward pass")?;
-        Ok(Classified {
-            label_ids: label_ids.into_iter().map(|i| i as usize).collect(),
-            tokens: batch.tokens,
-        })
+        Ok((scores, batch.tokens))
+    }
+
+    /// Classify `texts` in one padded batch: the argmax of [`Self::scores`]
+    /// (the first on ties); a NaN score is an error.
+    pub fn classify(&self, texts: &[&str]) -> Result<Classified> {
+        let (scores, tokens) = self.scores(texts)?;
+        let label_ids = scores
+            .iter()
+            .map(|row| {
+                anyhow::ensure!(
+                    row.iter().all(|x| !x.is_nan()),
+                    "classifier returned NaN scores"
+                );
+                Ok(row
+                    .iter()
+                    .enumerate()
+                    .fold(0, |best, (i, x)| if *x > row[best] { i } else { best }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Classified { label_ids, tokens })
     }
 
     fn forward(
