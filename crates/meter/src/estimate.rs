@@ -487,10 +487,15 @@ impl EnergySource for EstimateSource {
     }
 
     fn notes(&self) -> Vec<String> {
+        let m = &self.model;
+        let tdp = match &m.tdp_origin {
+            TdpOrigin::Table { row } => format!("cpu_tdp.csv {:?}", row.pattern),
+            TdpOrigin::UnknownCpu => "unknown-CPU default".to_owned(),
+            TdpOrigin::Override => "--cpu-tdp-watts".to_owned(),
+        };
         vec![format!(
-            "CPU and DRAM energy are estimated, not measured: cpu = {}; dram = {}",
-            self.domains[CPU].detail.as_deref().unwrap_or_default(),
-            self.domains[DRAM].detail.as_deref().unwrap_or_default()
+            "CPU and DRAM energy are estimated, not measured: cpu = {} W ({tdp}) × share {:.4} × utilisation; dram = {:.2} W constant",
+            m.tdp_w, m.share, m.dram_w
         )]
     }
 }

@@ -28,3 +28,15 @@ pub use measurement::{DomainEnergy, DomainPower, IdleBaseline, Measurement, Sour
 pub use meter::{Meter, TimelineSample, Window, MIN_INTERVAL};
 pub use probe::{probe, Choice, ProbeReport, SourceProbe};
 pub use source::{Condition, ConditionKind, EnergySource, ReadError, Unavailable};
+
+#[cfg(test)]
+mod tests {
+    /// The CLI shares a meter between threads (progress bars, phase hooks).
+    #[test]
+    fn meter_and_windows_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<crate::Meter>();
+        check::<crate::Window>();
+        check::<crate::Measurement>();
+    }
+}

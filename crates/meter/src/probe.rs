@@ -206,7 +206,11 @@ pub(crate) fn build(cfg: &MeterConfig, prime: bool) -> (Vec<Box<dyn EnergySource
                 cpu_dram = Some(Choice {
                     source: "estimate".into(),
                     method: Method::Estimated,
-                    why: format!("no readable RAPL package zone ({rapl_reason})"),
+                    why: if cfg.enable_rapl {
+                        format!("no readable RAPL package zone ({rapl_reason})")
+                    } else {
+                        rapl_reason.clone()
+                    },
                 });
                 probes.push(SourceProbe::of(&src, true, None));
                 sources.push(Box::new(src));

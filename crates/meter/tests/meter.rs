@@ -400,3 +400,23 @@ fn probe_reports_every_source() {
         Some("NVML disabled by configuration")
     );
 }
+
+#[test]
+fn probe_of_this_machine_is_consistent() {
+    let r = probe(&MeterConfig::default());
+    println!("{}", r.render_text());
+    let rapl = &r.sources[0];
+    let choice = r
+        .cpu_dram
+        .as_ref()
+        .expect("the estimate is always possible here");
+    if rapl.available {
+        assert_eq!(choice.source, "rapl");
+    } else {
+        assert!(rapl.reason.is_some());
+        assert_eq!(choice.source, "estimate");
+        assert_eq!(choice.method, Method::Estimated);
+    }
+    let nvml = r.sources.iter().find(|s| s.name == "nvml").unwrap();
+    assert_eq!(nvml.available, r.gpu.is_some());
+}

@@ -148,6 +148,13 @@ fn fixture_is_deterministic_and_tokenizes_english() {
         );
     }
     let tok = tiny_tokenizer().unwrap();
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.path().join("config.json")).unwrap())
+            .unwrap();
+    let vocab = tok.get_vocab_size(true);
+    assert_eq!(config["vocab_size"], vocab);
+    assert!((300..=700).contains(&vocab), "vocabulary of {vocab}");
+    eprintln!("tiny vocabulary: {vocab} entries");
     let enc = tok
         .encode(
             "A man is playing guitar, and the weather is lovely today!",

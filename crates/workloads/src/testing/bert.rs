@@ -278,7 +278,7 @@ const COMMON_WORDS: &[&str] = &[
 /// characters (letters, digits, ASCII punctuation), their `##` continuations,
 /// the [`DATASET_WORDS`] most frequent lowercase words of the shipped datasets
 /// (ties broken alphabetically), then a fixed list of common English words
-/// (duplicates removed). About 550 entries.
+/// (duplicates removed). About 450 entries with the current datasets.
 pub fn tiny_vocab() -> Result<Vec<String>> {
     let mut vocab: Vec<String> = SPECIAL_TOKENS.iter().map(|s| s.to_string()).collect();
     let alnum: Vec<char> = ('a'..='z').chain('0'..='9').collect();
