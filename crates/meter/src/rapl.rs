@@ -21,7 +21,7 @@ use crate::sysfs::{StdFs, SysfsReader};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where the kernel exposes powercap zones.
 pub const DEFAULT_POWERCAP_ROOT: &str = "/sys/class/powercap";
@@ -122,26 +122,47 @@ struct Zone {
     domain: String,
     range_uj: Option<u64>,
     last_raw: u64,
+    /// When `last_raw` was read.
+    last_at: Instant,
     acc_uj: u128,
     wraps: u64,
     dropped: u64,
+    implausible: u64,
     failures: u64,
 }
 
 impl Zone {
-    /// Folds one raw reading into the accumulated energy.
-    fn advance(&mut self, raw: u64) {
-        if raw >= self.last_raw {
-            self.acc_uj += u128::from(raw - self.last_raw);
-        } else if let Some(range) = self.range_uj {
-            // One wrap: the counter went from `last` up to `range`, then from 0 to `raw`.
-            self.wraps += 1;
-            self.acc_uj += u128::from(range.saturating_sub(self.last_raw)) + u128::from(raw);
+    /// Folds one raw reading, taken at `now`, into the accumulated energy.
+    ///
+    /// A decrease is one wrap (when the range is known). Any interval whose
+    /// energy would mean more than [`MAX_ZONE_POWER_W`] over the time since the
+    /// last read (at least one second, so RAPL's millisecond update steps never
+    /// trip it) is dropped: a counter reset or a missed wrap, not real energy.
+    fn advance(&mut self, raw: u64, now: Instant) {
+        let delta = if raw >= self.last_raw {
+            Some(u128::from(raw - self.last_raw))
         } else {
+            self.range_uj
+                .map(|range| u128::from(range.saturating_sub(self.last_raw)) + u128::from(raw))
+        };
+        let seconds = now
+            .saturating_duration_since(self.last_at)
+            .as_secs_f64()
+            .max(1.0);
+        match delta {
+            Some(d) if d as f64 / 1e6 <= MAX_ZONE_POWER_W * seconds => {
+                if raw < self.last_raw {
+                    // The counter went from `last` up to `range`, then from 0 to `raw`.
+                    self.wraps += 1;
+                }
+                self.acc_uj += d;
+            }
+            Some(_) => self.implausible += 1,
             // Cannot tell how far it went: contribute nothing for this interval.
-            self.dropped += 1;
+            None => self.dropped += 1,
         }
         self.last_raw = raw;
+        self.last_at = now;
     }
 
     fn joules(&self) -> f64 {
@@ -307,9 +328,11 @@ impl RaplSource {
                 domain: name,
                 range_uj,
                 last_raw: raw,
+                last_at: Instant::now(),
                 acc_uj: 0,
                 wraps: 0,
                 dropped: 0,
+                implausible: 0,
                 failures: 0,
             });
         }
@@ -424,7 +447,7 @@ impl EnergySource for RaplSource {
     fn read(&mut self) -> Result<Vec<f64>, ReadError> {
         for z in &mut self.zones {
             match read_u64(self.reader.as_ref(), &z.energy_path) {
-                Ok(raw) => z.advance(raw),
+                Ok(raw) => z.advance(raw, Instant::now()),
                 Err(_) => z.failures += 1,
             }
         }
@@ -451,6 +474,13 @@ impl EnergySource for RaplSource {
                     domain: z.domain.clone(),
                     kind: ConditionKind::DroppedNoRange,
                     count: z.dropped,
+                });
+            }
+            if z.implausible > 0 {
+                out.push(Condition {
+                    domain: z.domain.clone(),
+                    kind: ConditionKind::DroppedImplausible,
+                    count: z.implausible,
                 });
             }
             if z.failures > 0 {
@@ -495,31 +525,56 @@ mod tests {
             domain: "package-0".into(),
             range_uj: range,
             last_raw: last,
+            last_at: Instant::now(),
             acc_uj: 0,
             wraps: 0,
             dropped: 0,
+            implausible: 0,
             failures: 0,
         }
     }
 
     #[test]
     fn wrap_adds_range_minus_last_plus_raw() {
+        let now = Instant::now();
         let mut z = zone(Some(1_000), 900);
-        z.advance(950);
-        z.advance(20); // wrapped: 50 to the top, 20 after
+        z.advance(950, now);
+        z.advance(20, now); // wrapped: 50 to the top, 20 after
         assert_eq!(z.acc_uj, 50 + 50 + 20);
         assert_eq!(z.wraps, 1);
-        z.advance(20);
+        z.advance(20, now);
         assert_eq!(z.acc_uj, 120);
     }
 
     #[test]
     fn decrease_without_range_is_dropped_not_negative() {
+        let now = Instant::now();
         let mut z = zone(None, 900);
-        z.advance(950);
-        z.advance(10);
-        z.advance(30);
+        z.advance(950, now);
+        z.advance(10, now);
+        z.advance(30, now);
         assert_eq!(z.acc_uj, 50 + 20);
         assert_eq!(z.dropped, 1);
+    }
+
+    #[test]
+    fn a_reset_that_looks_like_a_wrap_is_dropped_not_huge() {
+        // Typical Intel range (262 kJ): the counter drops from 118 J to 1 J a
+        // second later. As a wrap that would be ~262 kJ in 1 s (262 kW): a reset.
+        let t0 = Instant::now();
+        let range = 262_143_328_850;
+        let mut z = zone(Some(range), 118_000_000);
+        z.last_at = t0;
+        z.advance(1_000_000, t0 + Duration::from_secs(1));
+        assert_eq!(z.acc_uj, 0);
+        assert_eq!((z.implausible, z.wraps), (1, 0));
+        // Normal counting resumes from the new value.
+        z.advance(31_000_000, t0 + Duration::from_secs(2));
+        assert_eq!(z.acc_uj, 30_000_000);
+        // A genuine wrap at 100 W over 2 s is kept.
+        z.last_raw = range - 100_000_000;
+        z.advance(100_000_000, t0 + Duration::from_secs(4));
+        assert_eq!(z.acc_uj, 30_000_000 + 200_000_000);
+        assert_eq!(z.wraps, 1);
     }
 }

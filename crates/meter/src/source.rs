@@ -99,6 +99,10 @@ pub enum ConditionKind {
     /// A counter went backwards with no known wrap range (e.g. a driver reload):
     /// the interval was dropped.
     DroppedCounterReset,
+    /// A counter moved by more than [`crate::rapl::MAX_ZONE_POWER_W`] could explain
+    /// over the interval (a counter reset, or a wrap the sampler missed): the
+    /// interval was dropped rather than reporting a huge figure.
+    DroppedImplausible,
     /// A read failed; the last good value was kept and the energy is carried over
     /// to the next good read where the counter allows it.
     ReadFailed,
@@ -116,6 +120,11 @@ impl Condition {
             ConditionKind::DroppedCounterReset => format!(
                 "dropped {n} interval{s} on {}: the energy counter went backwards (driver reload?), counted as 0 J",
                 self.domain
+            ),
+            ConditionKind::DroppedImplausible => format!(
+                "dropped {n} interval{s} on {}: the counter jumped by more than {} W could explain (counter reset or missed wrap), counted as 0 J",
+                self.domain,
+                crate::rapl::MAX_ZONE_POWER_W
             ),
             ConditionKind::ReadFailed => format!(
                 "{n} failed read{s} on {}; the last good value was kept",
