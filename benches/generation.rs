@@ -7,7 +7,7 @@
 //!
 //! Models: the tiny F32 GGUF fixture (always) and, when `$FRUGALBENCH_SMOLLM2_GGUF` names the
 //! SmolLM2-135M-Instruct GGUF, that model. Threads: candle's CPU pool size is printed first
-//! (`CANDLE_NUM_THREADS` / `RAYON_NUM_THREADS` change it).
+//! (`CANDLE_NUM_THREADS`, else `RAYON_NUM_THREADS`, else the physical core count).
 //!
 //! Run: `cargo bench -p frugalbench-workloads --bench generation`.
 
@@ -96,11 +96,18 @@ fn bench_model(c: &mut Criterion, name: &str, runner: &mut GenerationRunner) {
     group.finish();
 }
 
+/// The size of candle's CPU pool: `CANDLE_NUM_THREADS`, else `RAYON_NUM_THREADS`, else the
+/// physical core count (candle's own rule; `get_num_threads` reports only the last two).
+fn candle_threads() -> usize {
+    std::env::var("CANDLE_NUM_THREADS")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(candle_core::utils::get_num_threads)
+}
+
 fn generation(c: &mut Criterion) {
-    eprintln!(
-        "candle CPU threads: {}",
-        candle_core::utils::get_num_threads()
-    );
+    eprintln!("candle CPU pool threads: {}", candle_threads());
     let dir = tempfile::tempdir().expect("tempdir");
     let tiny = write_tiny_llama(dir.path(), TinyLlamaOptions::default()).expect("fixture");
     let mut runner = load(&tiny.gguf_f32, "tiny-llama-f32");

@@ -2,7 +2,6 @@
 //! powercap trees. Kept apart from the heavier `run` tests so that timing-driven
 //! fake counters are not starved by model runs on the same cores.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -3,11 +3,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use frugalbench_meter::fake::{FakeLayout, FakePowercap};
 use serde_json::Value;
 
 fn bin() -> Command {

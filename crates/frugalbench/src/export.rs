@@ -1,9 +1,56 @@
-//! `frugalbench export` (being written).
+//! `frugalbench export --format codecarbon-csv RESULTS... [--out FILE]`: results in other
+//! tools' formats ([`frugalbench_report::export`]).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use frugalbench_report::export::codecarbon_csv;
+use frugalbench_report::inputs::load_all_or_fail;
+use frugalbench_report::write_atomic;
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// CodeCarbon's emissions.csv columns (energy in kWh, emissions in kg CO2e).
+    CodecarbonCsv,
+}
 
 /// Options of `frugalbench export`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// Result files, or folders searched recursively for *.json. Every file must be valid.
+    #[arg(required = true, value_name = "RESULTS")]
+    pub results: Vec<PathBuf>,
+    /// Write here (atomically, replacing the file) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Prefix of CodeCarbon's project_name column (`<prefix>/<task>/<model>`).
+    #[arg(long, value_name = "NAME", default_value = "frugalbench")]
+    pub project_name: String,
+}
 
-pub fn run(_args: &Args) -> anyhow::Result<i32> {
-    anyhow::bail!("`frugalbench export` is not implemented yet")
+pub fn run(args: &Args) -> Result<i32> {
+    let results = load_all_or_fail(&args.results)?;
+    let bytes = match args.format {
+        Format::CodecarbonCsv => codecarbon_csv(&results, &args.project_name)?,
+    };
+    match &args.out {
+        Some(path) => {
+            write_atomic(path, &bytes, true)?;
+            eprintln!(
+                "frugalbench: wrote {} ({} result{})",
+                path.display(),
+                results.len(),
+                if results.len() == 1 { "" } else { "s" }
+            );
+        }
+        None => std::io::stdout()
+            .write_all(&bytes)
+            .context("writing to standard output")?,
+    }
+    Ok(0)
 }

@@ -235,6 +235,12 @@ fn run_jobs(args: &RunArgs) -> Result<i32> {
         })();
         match outcome {
             Ok(summary) => summaries.push(summary),
+            // A planned job is one (model, task): its error goes to the plan's
+            // error file whole, and to stderr once, from `main`.
+            Err(err) if args.plan.is_some() => {
+                meter.stop();
+                return Err(err.context(label));
+            }
             Err(err) => {
                 failures += 1;
                 eprintln!("error: {label}: {err:#}");

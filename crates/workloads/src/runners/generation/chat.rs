@@ -85,18 +85,28 @@ mod tests {
 
     #[test]
     fn blocks_are_trimmed_like_transformers() {
-        let src = "{% for m in messages %}\n  {{ m.role }}: {{ m['content'] | trim }}\n{% endfor %}\
+        // Expected strings are Jinja2's output with transformers' settings
+        // (trim_blocks=True, lstrip_blocks=True).
+        let src =
+            "{% for m in messages %}\n    {% if m.role == 'user' %}\n[U]{{ m.content }}\n    \
+                   {% endif %}\n{% endfor %}";
+        let t = ChatTemplate::new(src, "", "").unwrap();
+        assert_eq!(t.render(&[msg("user", "hi")], false).unwrap(), "[U]hi\n");
+        // lstrip_blocks leaves indentation before `{{ }}` alone.
+        let src =
+            "{% for m in messages %}\n  {{ m.role }}: {{ m['content'] | trim }}\n{% endfor %}\
                    {% if add_generation_prompt %}assistant:{% endif %}";
         let t = ChatTemplate::new(src, "<s>", "</s>").unwrap();
         let out = t
             .render(&[msg("user", " hi "), msg("assistant", "yo")], true)
             .unwrap();
-        assert_eq!(out, "user: hi\nassistant: yo\nassistant:");
+        assert_eq!(out, "  user: hi\n  assistant: yo\nassistant:");
     }
 
     #[test]
     fn python_methods_and_raise_exception() {
-        let src = "{% if messages[0]['role'] != 'user' %}{{ raise_exception('first must be user') }}\
+        let src =
+            "{% if messages[0]['role'] != 'user' %}{{ raise_exception('first must be user') }}\
                    {% endif %}{{ bos_token }}{{ messages[0]['content'].strip().upper() }}";
         let t = ChatTemplate::new(src, "<s>", "</s>").unwrap();
         assert_eq!(t.render(&[msg("user", "  ok ")], false).unwrap(), "<s>OK");
@@ -106,7 +116,9 @@ mod tests {
 
     #[test]
     fn syntax_error_is_reported() {
-        let err = ChatTemplate::new("{% for m in messages %}", "", "").err().unwrap();
+        let err = ChatTemplate::new("{% for m in messages %}", "", "")
+            .err()
+            .unwrap();
         assert!(format!("{err:#}").contains("chat template does not compile"));
     }
 }

@@ -146,9 +146,8 @@ pub fn load_gguf(path: &Path, arch: &str, device: &Device) -> Result<GgufModel> 
         "quantized-llama" => meta_u32(&content, "llama.context_length")
             .unwrap_or(quantized_llama::MAX_SEQ_LEN)
             .min(quantized_llama::MAX_SEQ_LEN),
-        _ => meta_u32(&content, &format!("{want}.context_length")).with_context(|| {
-            format!("{}: GGUF has no `{want}.context_length`", path.display())
-        })?,
+        _ => meta_u32(&content, &format!("{want}.context_length"))
+            .with_context(|| format!("{}: GGUF has no `{want}.context_length`", path.display()))?,
     };
     let metadata = content.metadata.clone();
 
@@ -237,9 +236,13 @@ pub fn load_llama(
 ) -> Result<LlamaModel> {
     let config = read_llama_config(config_path)?;
     if config.num_attention_heads == 0
-        || config.hidden_size % config.num_attention_heads != 0
+        || !config
+            .hidden_size
+            .is_multiple_of(config.num_attention_heads)
         || config.num_key_value_heads() == 0
-        || config.num_attention_heads % config.num_key_value_heads() != 0
+        || !config
+            .num_attention_heads
+            .is_multiple_of(config.num_key_value_heads())
     {
         bail!(
             "{}: hidden_size {} / num_attention_heads {} / num_key_value_heads {} do not divide",
@@ -256,8 +259,8 @@ pub fn load_llama(
         .context("cannot map the safetensors weights")?;
     check_llama_tensors(&vb, &cfg)?;
     let model = llama::Llama::load(vb, &cfg).context("cannot load the llama weights")?;
-    let fresh = llama::Cache::new(true, dtype, &cfg, device)
-        .context("cannot build the llama KV cache")?;
+    let fresh =
+        llama::Cache::new(true, dtype, &cfg, device).context("cannot build the llama KV cache")?;
     Ok(LlamaModel {
         backend: Backend::Llama {
             model,

@@ -52,9 +52,9 @@ fn pre_build(pre: &str) -> Result<PreBuild> {
     let byte_level = || ByteLevel::new(false, true, true);
     Ok(match pre {
         "gpt2" => PreBuild::Own(byte_level().into()),
-        "smollm" => PreBuild::Own(
-            Sequence::new(vec![Digits::new(true).into(), byte_level().into()]).into(),
-        ),
+        "smollm" => {
+            PreBuild::Own(Sequence::new(vec![Digits::new(true).into(), byte_level().into()]).into())
+        }
         "qwen2" => PreBuild::Candle("qwen2"),
         "llama3" | "llama-bpe" => PreBuild::Candle("llama3"),
         "smaug-bpe" => PreBuild::Candle("smaug-bpe"),
@@ -114,7 +114,8 @@ pub fn tokenizer_from_gguf(metadata: &HashMap<String, Value>) -> Result<Tokenize
         tensor_infos: HashMap::new(),
         tensor_data_offset: 0,
     };
-    let mut tokenizer = Tokenizer::from_gguf(&meta_only).with_context(|| format!("cannot build the tokenizer from GGUF metadata (pre `{pre}`)"))?;
+    let mut tokenizer = Tokenizer::from_gguf(&meta_only)
+        .with_context(|| format!("cannot build the tokenizer from GGUF metadata (pre `{pre}`)"))?;
     if let PreBuild::Own(pre_tokenizer) = build {
         tokenizer.with_pre_tokenizer(Some(pre_tokenizer));
         tokenizer.with_decoder(Some(ByteLevelDecoder::default()));

@@ -1,0 +1,393 @@
+//! The leaderboard's content: results grouped into tables of comparable figures, ranked, with
+//! stars and the Pareto front.
+//!
+//! One table per (task, hardware class, energy method): figures measured on different
+//! hardware, or measured vs estimated, are never ranked together. Within a table each model
+//! appears once (its latest complete result; older ones are listed as not ranked), rows are
+//! sorted by gross Wh per 1,000 queries (rank 1 = most frugal; ties share a rank), stars
+//! follow [`crate::stars`] and the Pareto front [`crate::pareto`], both within the table.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::inputs::{Inputs, Loaded, Rejected};
+use crate::pareto::{pareto_front, Point};
+use crate::result::{EnergyMethod, RunResult, Status};
+use crate::stars::{stars, StarRule};
+use crate::wh_per_1000_queries;
+
+/// The hardware a result's energy belongs to: CPU model, plus the GPUs when there are any.
+pub fn hardware_class(r: &RunResult) -> String {
+    let cpu = format!("CPU {}", r.hardware.cpu_model);
+    if r.hardware.gpus.is_empty() {
+        return cpu;
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for g in &r.hardware.gpus {
+        *counts.entry(g.as_str()).or_default() += 1;
+    }
+    let gpus: Vec<String> = counts
+        .iter()
+        .map(|(name, n)| format!("{n} × {name}"))
+        .collect();
+    format!("{cpu} + GPU {}", gpus.join(", "))
+}
+
+/// `measured`, `estimated` or `mixed`.
+pub fn method_str(m: EnergyMethod) -> &'static str {
+    match m {
+        EnergyMethod::Measured => "measured",
+        EnergyMethod::Estimated => "estimated",
+        EnergyMethod::Mixed => "mixed",
+    }
+}
+
+/// The energy sources counted in a result's total, e.g. `rapl` or `estimate`, joined by `+`.
+pub fn sources(r: &RunResult) -> String {
+    let mut names: Vec<&str> = r
+        .energy
+        .by_source
+        .iter()
+        .filter(|s| s.kind.counts_in_total())
+        .map(|s| s.name.as_str())
+        .collect();
+    names.sort();
+    names.dedup();
+    names.join("+")
+}
+
+/// One ranked model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// 1 = most frugal; tied Wh share the better rank.
+    pub rank: usize,
+    pub model: String,
+    pub arch: String,
+    pub dtype: String,
+    pub batch_size: u64,
+    /// Gross Wh per 1,000 queries (the ranking figure).
+    pub wh_per_1000_queries: f64,
+    /// 95% CI of the mean, converted to Wh/1k, when the run had ≥ 2 repetitions.
+    pub wh_per_1000_ci95: Option<[f64; 2]>,
+    /// Net of idle Wh/1k, when an idle baseline was measured.
+    pub net_wh_per_1000_queries: Option<f64>,
+    pub joules_per_query: f64,
+    /// Text generation: J per generated token.
+    pub joules_per_generated_token: Option<f64>,
+    pub quality_metric: Option<String>,
+    pub quality: Option<f64>,
+    pub stars: u8,
+    /// On the accuracy-vs-energy Pareto front of this table (`None`: no quality figure).
+    pub pareto: Option<bool>,
+    pub method: EnergyMethod,
+    /// Counted energy sources (`rapl`, `nvml`, `estimate`, …).
+    pub sources: String,
+    pub hardware: String,
+    pub repetitions: usize,
+    pub queries_per_repetition: u64,
+    pub g_co2e_per_1000_queries: f64,
+    pub started_at: DateTime<Utc>,
+    /// The result file.
+    pub file: String,
+    /// Its power-timeline CSV, when present.
+    #[serde(skip)]
+    pub timeline: Option<PathBuf>,
+    /// Notes of the energy figures (estimate details, clamps).
+    pub notes: Vec<String>,
+}
+
+/// One table: comparable results of one task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub task: String,
+    pub hardware: String,
+    pub method: EnergyMethod,
+    /// The quality metric most rows use (the Pareto front compares like with like).
+    pub quality_metric: Option<String>,
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// A short id unique within the board, for file names and anchors.
+    pub fn slug(&self, index: usize) -> String {
+        format!(
+            "t{}-{}-{}",
+            index + 1,
+            slugify(&self.task),
+            method_str(self.method)
+        )
+    }
+}
+
+/// A result that was valid but not ranked, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotRanked {
+    pub path: String,
+    pub model: String,
+    pub task: String,
+    pub reason: String,
+}
+
+/// The whole board.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Board {
+    pub star_rule: StarRule,
+    pub generated_at: DateTime<Utc>,
+    /// Sorted by task, then measured before mixed before estimated, then hardware.
+    pub tables: Vec<Table>,
+    pub not_ranked: Vec<NotRanked>,
+    pub rejected: Vec<Rejected>,
+}
+
+fn method_order(m: EnergyMethod) -> u8 {
+    match m {
+        EnergyMethod::Measured => 0,
+        EnergyMethod::Mixed => 1,
+        EnergyMethod::Estimated => 2,
+    }
+}
+
+fn row_of(l: &Loaded) -> Row {
+    let r = &l.result;
+    Row {
+        rank: 0,
+        model: r.model.id.clone(),
+        arch: r.model.arch.clone(),
+        dtype: r.settings.dtype.clone(),
+        batch_size: r.settings.batch_size,
+        wh_per_1000_queries: r.energy.wh_per_1000_queries,
+        wh_per_1000_ci95: r
+            .energy
+            .joules_per_query_ci95
+            .map(|[lo, hi]| [wh_per_1000_queries(lo), wh_per_1000_queries(hi)]),
+        net_wh_per_1000_queries: r.net_wh_per_1000(),
+        joules_per_query: r.energy.joules_per_query,
+        joules_per_generated_token: r.generation.as_ref().map(|g| g.joules_per_generated_token),
+        quality_metric: r.quality.as_ref().map(|q| q.metric.clone()),
+        quality: r.quality.as_ref().map(|q| q.value),
+        stars: 0,
+        pareto: None,
+        method: r.energy.method,
+        sources: sources(r),
+        hardware: hardware_class(r),
+        repetitions: r.repetitions.len(),
+        queries_per_repetition: r.settings.queries,
+        g_co2e_per_1000_queries: r.carbon.g_co2e_per_1000_queries,
+        started_at: r.started_at,
+        file: l.path.display().to_string(),
+        timeline: l.timeline.clone(),
+        notes: r.energy.notes.clone(),
+    }
+}
+
+/// Builds the board from loaded inputs: interrupted runs and older results of a model in the
+/// same table are listed as not ranked; the rest is grouped, ranked and starred.
+pub fn build_board(inputs: &Inputs, rule: StarRule, generated_at: DateTime<Utc>) -> Board {
+    let mut not_ranked = Vec::new();
+    // (task, method order, hardware) → model → latest result.
+    type Key = (String, u8, String);
+    let mut groups: BTreeMap<Key, BTreeMap<String, &Loaded>> = BTreeMap::new();
+    for l in &inputs.loaded {
+        let r = &l.result;
+        let nr = |reason: String| NotRanked {
+            path: l.path.display().to_string(),
+            model: r.model.id.clone(),
+            task: r.task.clone(),
+            reason,
+        };
+        if r.status != Status::Complete {
+            not_ranked.push(nr("interrupted run: only complete runs are ranked".into()));
+            continue;
+        }
+        let key = (
+            r.task.clone(),
+            method_order(r.energy.method),
+            hardware_class(r),
+        );
+        let models = groups.entry(key).or_default();
+        match models.get(&r.model.id) {
+            Some(prev) if (prev.result.started_at, &prev.path) >= (r.started_at, &l.path) => {
+                not_ranked.push(nr(format!(
+                    "superseded by the later result {}",
+                    prev.path.display()
+                )));
+            }
+            Some(prev) => {
+                not_ranked.push(NotRanked {
+                    path: prev.path.display().to_string(),
+                    model: prev.result.model.id.clone(),
+                    task: prev.result.task.clone(),
+                    reason: format!("superseded by the later result {}", l.path.display()),
+                });
+                models.insert(r.model.id.clone(), l);
+            }
+            None => {
+                models.insert(r.model.id.clone(), l);
+            }
+        }
+    }
+    let mut tables = Vec::new();
+    for ((task, _, hardware), models) in groups {
+        let mut rows: Vec<Row> = models.values().map(|l| row_of(l)).collect();
+        rows.sort_by(|a, b| {
+            a.wh_per_1000_queries
+                .total_cmp(&b.wh_per_1000_queries)
+                .then_with(|| a.model.cmp(&b.model))
+        });
+        let wh: Vec<f64> = rows.iter().map(|r| r.wh_per_1000_queries).collect();
+        for (i, s) in stars(&wh, rule).into_iter().enumerate() {
+            rows[i].stars = s;
+            rows[i].rank = 1 + wh.iter().filter(|&&x| x < wh[i]).count();
+        }
+        let metric = main_metric(&rows);
+        let points: Vec<Point> = rows
+            .iter()
+            .map(|r| Point {
+                wh: r.wh_per_1000_queries,
+                quality: r.quality.filter(|_| r.quality_metric == metric),
+            })
+            .collect();
+        for (row, on) in rows.iter_mut().zip(pareto_front(&points)) {
+            row.pareto = on;
+        }
+        let method = rows[0].method;
+        tables.push(Table {
+            task,
+            hardware,
+            method,
+            quality_metric: metric,
+            rows,
+        });
+    }
+    not_ranked.sort_by(|a, b| a.path.cmp(&b.path));
+    Board {
+        star_rule: rule,
+        generated_at,
+        tables,
+        not_ranked,
+        rejected: inputs.rejected.clone(),
+    }
+}
+
+/// The most common quality metric among rows (ties: alphabetical first).
+fn main_metric(rows: &[Row]) -> Option<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in rows {
+        if let Some(m) = &r.quality_metric {
+            *counts.entry(m.as_str()).or_default() += 1;
+        }
+    }
+    let best = counts.values().copied().max()?;
+    counts
+        .into_iter()
+        .find(|(_, n)| *n == best)
+        .map(|(m, _)| m.to_string())
+}
+
+/// Lower-case ASCII letters, digits and `-` only (at most 40 characters; `x` when empty):
+/// safe in file names and URLs whatever the input.
+pub fn slugify(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "x".into()
+    } else {
+        out
+    }
+}
+
+/// The leaderboard as CSV: one line per ranked row, with its table's task, hardware and
+/// method. Every field is quoted as needed by the `csv` crate.
+pub fn board_csv(board: &Board) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "task",
+        "hardware",
+        "method",
+        "rank",
+        "model",
+        "arch",
+        "dtype",
+        "batch_size",
+        "wh_per_1000_queries",
+        "wh_per_1000_ci95_low",
+        "wh_per_1000_ci95_high",
+        "net_wh_per_1000_queries",
+        "joules_per_query",
+        "joules_per_generated_token",
+        "quality_metric",
+        "quality",
+        "stars",
+        "star_rule",
+        "pareto_front",
+        "sources",
+        "repetitions",
+        "queries_per_repetition",
+        "g_co2e_per_1000_queries",
+        "started_at",
+        "file",
+    ])?;
+    let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    for t in &board.tables {
+        for r in &t.rows {
+            w.write_record([
+                t.task.clone(),
+                t.hardware.clone(),
+                method_str(t.method).to_string(),
+                r.rank.to_string(),
+                r.model.clone(),
+                r.arch.clone(),
+                r.dtype.clone(),
+                r.batch_size.to_string(),
+                r.wh_per_1000_queries.to_string(),
+                opt(r.wh_per_1000_ci95.map(|c| c[0])),
+                opt(r.wh_per_1000_ci95.map(|c| c[1])),
+                opt(r.net_wh_per_1000_queries),
+                r.joules_per_query.to_string(),
+                opt(r.joules_per_generated_token),
+                r.quality_metric.clone().unwrap_or_default(),
+                opt(r.quality),
+                r.stars.to_string(),
+                board.star_rule.as_str().to_string(),
+                r.pareto.map(|p| p.to_string()).unwrap_or_default(),
+                r.sources.clone(),
+                r.repetitions.to_string(),
+                r.queries_per_repetition.to_string(),
+                r.g_co2e_per_1000_queries.to_string(),
+                r.started_at.to_rfc3339(),
+                r.file.clone(),
+            ])?;
+        }
+    }
+    Ok(w.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe_whatever_the_name() {
+        assert_eq!(slugify("all-MiniLM-L6-v2"), "all-minilm-l6-v2");
+        assert_eq!(
+            slugify("<script>alert(1)</script>"),
+            "script-alert-1-script"
+        );
+        assert_eq!(slugify("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slugify("日本"), "x");
+        assert!(slugify(&"a".repeat(100)).len() <= 40);
+    }
+}

@@ -1,0 +1,246 @@
+//! An energy label per model, in the spirit of the AI Energy Score label: model, task, Wh per
+//! 1,000 queries, stars, hardware, date and method — and a loud `ESTIMATED` band when the
+//! energy is not measured. Drawn with plotters, so it comes as SVG and PNG like the charts.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::board::{method_str, Row};
+use crate::charts::{shorten, star_color, Chart, DrawResult};
+use crate::compare::num;
+use crate::result::{EnergyMethod, RunResult};
+use crate::stars::StarRule;
+
+/// Stars of a label and the group they were given in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelStars {
+    pub stars: u8,
+    /// Models in the group.
+    pub of: usize,
+    pub rule: StarRule,
+}
+
+/// What a label shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub model: String,
+    pub task: String,
+    pub wh_per_1000_queries: f64,
+    /// `None` for a single run (stars only exist within a board).
+    pub stars: Option<LabelStars>,
+    pub quality: Option<(String, f64)>,
+    pub hardware: String,
+    /// `YYYY-MM-DD` of the run.
+    pub date: String,
+    pub method: EnergyMethod,
+    /// Counted energy sources, e.g. `rapl`.
+    pub sources: String,
+}
+
+impl Label {
+    /// The label of a board row.
+    pub fn from_row(task: &str, row: &Row, of: usize, rule: StarRule) -> Label {
+        Label {
+            model: row.model.clone(),
+            task: task.to_string(),
+            wh_per_1000_queries: row.wh_per_1000_queries,
+            stars: Some(LabelStars {
+                stars: row.stars,
+                of,
+                rule,
+            }),
+            quality: row.quality_metric.clone().zip(row.quality),
+            hardware: row.hardware.clone(),
+            date: row.started_at.format("%Y-%m-%d").to_string(),
+            method: row.method,
+            sources: row.sources.clone(),
+        }
+    }
+
+    /// The label of a single run (no stars).
+    pub fn from_result(r: &RunResult) -> Label {
+        Label {
+            model: r.model.id.clone(),
+            task: r.task.clone(),
+            wh_per_1000_queries: r.energy.wh_per_1000_queries,
+            stars: None,
+            quality: r.quality.as_ref().map(|q| (q.metric.clone(), q.value)),
+            hardware: crate::board::hardware_class(r),
+            date: r.started_at.format("%Y-%m-%d").to_string(),
+            method: r.energy.method,
+            sources: crate::board::sources(r),
+        }
+    }
+}
+
+const W: i32 = 420;
+const H: i32 = 600;
+const FONT: &str = "sans-serif";
+const INK: RGBColor = RGBColor(33, 33, 33);
+const MUTED: RGBColor = RGBColor(100, 100, 100);
+const HEADER: RGBColor = RGBColor(27, 94, 32);
+const ESTIMATE: RGBColor = RGBColor(230, 110, 20);
+
+/// The ten corners of a five-pointed star centred on `(cx, cy)`.
+pub fn star_polygon(cx: i32, cy: i32, outer: f64) -> Vec<(i32, i32)> {
+    let inner = outer * 0.382;
+    (0..10)
+        .map(|k| {
+            let r = if k % 2 == 0 { outer } else { inner };
+            let a = -std::f64::consts::FRAC_PI_2 + k as f64 * std::f64::consts::PI / 5.0;
+            (
+                cx + (r * a.cos()).round() as i32,
+                cy + (r * a.sin()).round() as i32,
+            )
+        })
+        .collect()
+}
+
+fn text<'a>(size: u32, color: &'a RGBColor, h: HPos) -> TextStyle<'a> {
+    (FONT, size)
+        .into_font()
+        .color(color)
+        .pos(Pos::new(h, VPos::Center))
+}
+
+impl Chart for Label {
+    fn size(&self) -> (u32, u32) {
+        (W as u32, H as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        root.draw(&Rectangle::new(
+            [(2, 2), (W - 3, H - 3)],
+            INK.stroke_width(3),
+        ))?;
+        // Header.
+        root.draw(&Rectangle::new([(4, 4), (W - 5, 62)], HEADER.filled()))?;
+        root.draw(&Text::new(
+            "ENERGY LABEL · frugalbench",
+            (W / 2, 33),
+            text(22, &WHITE, HPos::Center),
+        ))?;
+        // Model and task.
+        root.draw(&Text::new(
+            shorten(&self.model, 30),
+            (W / 2, 96),
+            text(24, &INK, HPos::Center),
+        ))?;
+        root.draw(&Text::new(
+            format!("task: {}", shorten(&self.task, 36)),
+            (W / 2, 128),
+            text(16, &MUTED, HPos::Center),
+        ))?;
+        // Stars.
+        let filled = self.stars.as_ref().map_or(0, |s| s.stars);
+        let gold = RGBColor(245, 180, 0);
+        let empty = RGBColor(215, 215, 215);
+        for k in 0..5 {
+            let cx = W / 2 + (k - 2) * 66;
+            let pts = star_polygon(cx, 190, 28.0);
+            let style = if (k as u8) < filled { gold } else { empty };
+            root.draw(&Polygon::new(pts.clone(), style.filled()))?;
+            let mut outline = pts;
+            outline.push(outline[0]);
+            root.draw(&PathElement::new(outline, MUTED.stroke_width(1)))?;
+        }
+        let star_note = match &self.stars {
+            Some(s) => format!(
+                "{} of 5 stars · {} rule among {} model{}",
+                s.stars,
+                s.rule.as_str(),
+                s.of,
+                if s.of == 1 { "" } else { "s" }
+            ),
+            None => "stars are given on a leaderboard, among comparable models".into(),
+        };
+        root.draw(&Text::new(
+            star_note,
+            (W / 2, 236),
+            text(13, &MUTED, HPos::Center),
+        ))?;
+        // The figure.
+        let band = self.stars.as_ref().map_or(MUTED, |s| star_color(s.stars));
+        root.draw(&Rectangle::new(
+            [(24, 258), (W - 25, 366)],
+            band.mix(0.15).filled(),
+        ))?;
+        root.draw(&Rectangle::new(
+            [(24, 258), (W - 25, 366)],
+            band.stroke_width(2),
+        ))?;
+        root.draw(&Text::new(
+            num(self.wh_per_1000_queries),
+            (W / 2, 300),
+            text(44, &INK, HPos::Center),
+        ))?;
+        root.draw(&Text::new(
+            "Wh per 1,000 queries",
+            (W / 2, 344),
+            text(17, &INK, HPos::Center),
+        ))?;
+        // Method band: loud when estimated.
+        let (mcolor, mtext) = match self.method {
+            EnergyMethod::Measured => (HEADER, format!("MEASURED · {}", self.sources)),
+            EnergyMethod::Mixed => (ESTIMATE, format!("PARTLY ESTIMATED · {}", self.sources)),
+            EnergyMethod::Estimated => (
+                ESTIMATE,
+                format!("ESTIMATED, NOT MEASURED · {}", self.sources),
+            ),
+        };
+        root.draw(&Rectangle::new([(24, 382), (W - 25, 414)], mcolor.filled()))?;
+        root.draw(&Text::new(
+            shorten(&mtext, 44),
+            (W / 2, 398),
+            text(15, &WHITE, HPos::Center),
+        ))?;
+        // Details.
+        let quality = self
+            .quality
+            .as_ref()
+            .map_or("not computed".to_string(), |(m, v)| {
+                format!("{} {}", shorten(m, 20), num(*v))
+            });
+        let lines = [
+            ("quality", quality),
+            ("hardware", shorten(&self.hardware, 40)),
+            ("date", self.date.clone()),
+            (
+                "energy",
+                format!("{} ({})", method_str(self.method), self.sources),
+            ),
+        ];
+        for (i, (k, v)) in lines.iter().enumerate() {
+            let y = 440 + i as i32 * 30;
+            root.draw(&Text::new(
+                k.to_string(),
+                (30, y),
+                text(14, &MUTED, HPos::Left),
+            ))?;
+            root.draw(&Text::new(v.clone(), (112, y), text(14, &INK, HPos::Left)))?;
+        }
+        root.draw(&Text::new(
+            "gross energy of the metered queries (warm-up and loading excluded)",
+            (W / 2, H - 22),
+            text(11, &MUTED, HPos::Center),
+        ))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_polygon_has_ten_corners_around_the_centre() {
+        let p = star_polygon(100, 100, 20.0);
+        assert_eq!(p.len(), 10);
+        assert_eq!(p[0], (100, 80), "first point straight up");
+        assert!(p
+            .iter()
+            .all(|&(x, y)| (x - 100).pow(2) + (y - 100).pow(2) <= 401));
+    }
+}
