@@ -2,53 +2,14 @@
 //! powercap trees. Kept apart from the heavier `run` tests so that timing-driven
 //! fake counters are not starved by model runs on the same cores.
 
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{assert_one_error_line, bin, json_stdout, stderr};
 use frugalbench_meter::fake::{FakeLayout, FakePowercap};
-use serde_json::Value;
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_frugalbench"));
-    // Never pick up a real machine's counters or the user's environment.
-    cmd.env_remove("FRUGALBENCH_POWERCAP_ROOT")
-        .env_remove("FRUGALBENCH_CACHE")
-        .env("HF_HUB_OFFLINE", "1");
-    cmd
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json_stdout(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&o.stdout),
-            stderr(o)
-        )
-    })
-}
-
-/// Asserts a failed command said exactly one `error:` line.
-fn assert_one_error_line(o: &Output, needle: &str) {
-    assert!(
-        !o.status.success(),
-        "expected failure, stderr: {}",
-        stderr(o)
-    );
-    let err = stderr(o);
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
-    assert!(
-        lines[0].contains(needle),
-        "error line {:?} lacks {needle:?}",
-        lines[0]
-    );
-}
+mod common;
 
 #[test]
 fn probe_without_counters_explains_the_estimate() {

@@ -7,55 +7,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::{
+    assert_one_error_line, bin, json_files, json_stdout, read_valid_result, stderr, stdout,
+};
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_frugalbench"));
-    // Never pick up a real machine's counters, the user's cache or a real Slurm job.
-    cmd.env_remove("FRUGALBENCH_POWERCAP_ROOT")
-        .env_remove("FRUGALBENCH_CACHE")
-        .env("HF_HUB_OFFLINE", "1");
-    for var in [
-        "SLURM_JOB_ID",
-        "SLURM_ARRAY_JOB_ID",
-        "SLURM_ARRAY_TASK_ID",
-        "SLURMD_NODENAME",
-        "SLURM_NODELIST",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+mod common;
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json_stdout(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            stdout(o),
-            stderr(o)
-        )
-    })
-}
-
-/// Asserts a command failed with exit status 2 and exactly one `error:` line containing `needle`.
-fn assert_one_error_line(o: &Output, needle: &str) {
-    assert_eq!(o.status.code(), Some(2), "stderr: {}", stderr(o));
-    let err = stderr(o);
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
-    assert!(
-        lines[0].contains(needle),
-        "error line {:?} lacks {needle:?}",
-        lines[0]
-    );
+fn jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// A catalogue with a tiny BERT (two ids for the same files) and a broken copy
@@ -185,42 +149,6 @@ impl Setup {
     fn collect(&self, plan: &Path, args: &[&str]) -> Output {
         bin().arg("collect").arg(plan).args(args).output().unwrap()
     }
-}
-
-fn json_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn read_valid_result(path: &Path) -> Value {
-    let parsed = frugalbench_report::read_result(path)
-        .unwrap_or_else(|e| panic!("{} is not a valid result: {e:#}", path.display()));
-    let problems = frugalbench_report::sanity_check(&parsed);
-    assert!(problems.is_empty(), "{}: {problems:?}", path.display());
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]

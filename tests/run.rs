@@ -1,51 +1,13 @@
 //! End-to-end tests of `frugalbench run` with a tiny random-weight BERT written
 //! by test code: offline, no GPU, no download.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
+use common::{assert_one_error_line, bin, json_files, json_stdout, read_valid_result, stderr};
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_frugalbench"));
-    // Never pick up a real machine's counters or the user's environment.
-    cmd.env_remove("FRUGALBENCH_POWERCAP_ROOT")
-        .env_remove("FRUGALBENCH_CACHE")
-        .env("HF_HUB_OFFLINE", "1");
-    cmd
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json_stdout(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&o.stdout),
-            stderr(o)
-        )
-    })
-}
-
-/// Asserts a failed command said exactly one `error:` line.
-fn assert_one_error_line(o: &Output, needle: &str) {
-    assert!(
-        !o.status.success(),
-        "expected failure, stderr: {}",
-        stderr(o)
-    );
-    let err = stderr(o);
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
-    assert!(
-        lines[0].contains(needle),
-        "error line {:?} lacks {needle:?}",
-        lines[0]
-    );
-}
+mod common;
 
 /// A catalogue with one tiny random-weight BERT (written by test code) and a
 /// small dataset per encoder task.
@@ -141,38 +103,6 @@ impl TinySetup {
     }
 }
 
-fn result_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn read_valid_result(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap();
-    let v: Value = serde_json::from_str(&text).unwrap();
-    if let Err(reasons) = frugalbench_report::validate(&v) {
-        panic!("{} is not schema-valid: {reasons:?}", path.display());
-    }
-    let parsed = frugalbench_report::read_result(path).unwrap();
-    let problems = frugalbench_report::sanity_check(&parsed);
-    assert!(problems.is_empty(), "{}: {problems:?}", path.display());
-    v
-}
-
 #[test]
 fn run_tiny_bert_on_both_tasks_writes_valid_results() {
     let s = tiny_setup();
@@ -222,7 +152,7 @@ fn run_tiny_bert_on_both_tasks_writes_valid_results() {
     );
     assert!(table.contains("estimated"), "{table}");
 
-    let files = result_files(&s.out);
+    let files = json_files(&s.out);
     let results: Vec<&PathBuf> = files
         .iter()
         .filter(|p| !p.to_string_lossy().ends_with(".outputs.jsonl"))
@@ -300,7 +230,7 @@ fn run_rejects_bad_input_with_one_error_line() {
         "{err}"
     );
     assert!(
-        result_files(&s.out).is_empty(),
+        json_files(&s.out).is_empty(),
         "nothing may be written on bad input"
     );
 }
@@ -336,7 +266,7 @@ fn ctrl_c_saves_an_interrupted_result() {
         .success());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
-    let files = result_files(&s.out);
+    let files = json_files(&s.out);
     assert_eq!(files.len(), 1, "{files:?}\n{}", stderr(&o));
     let v = read_valid_result(&files[0]);
     assert_eq!(v["status"], "interrupted");

@@ -1,0 +1,94 @@
+//! Helpers shared by the end-to-end tests of the `frugalbench` binary.
+// Each test binary uses a different subset of these.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The binary, isolated from the machine: no real counters, no user cache, no
+/// hub, no enclosing Slurm job.
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_frugalbench"));
+    cmd.env_remove("FRUGALBENCH_POWERCAP_ROOT")
+        .env_remove("FRUGALBENCH_CACHE")
+        .env("HF_HUB_OFFLINE", "1");
+    for var in [
+        "SLURM_JOB_ID",
+        "SLURM_ARRAY_JOB_ID",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURMD_NODENAME",
+        "SLURM_NODELIST",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn json_stdout(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            stdout(o),
+            stderr(o)
+        )
+    })
+}
+
+/// Asserts a command failed with exit status 2 and exactly one `error:` line
+/// containing `needle`.
+pub fn assert_one_error_line(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "stderr: {}", stderr(o));
+    let err = stderr(o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
+    assert!(
+        lines[0].contains(needle),
+        "error line {:?} lacks {needle:?}",
+        lines[0]
+    );
+}
+
+/// Every `*.json` file under `dir`, sorted.
+pub fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Reads a result file, checking it against the schema and the sanity rules.
+pub fn read_valid_result(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    if let Err(reasons) = frugalbench_report::validate(&v) {
+        panic!("{} is not schema-valid: {reasons:?}", path.display());
+    }
+    let parsed = frugalbench_report::read_result(path)
+        .unwrap_or_else(|e| panic!("{} is not a valid result: {e:#}", path.display()));
+    let problems = frugalbench_report::sanity_check(&parsed);
+    assert!(problems.is_empty(), "{}: {problems:?}", path.display());
+    v
+}
