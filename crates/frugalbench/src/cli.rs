@@ -80,3 +80,14 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Collect(args) => crate::collect::run(&args),
     }
 }
+
+/// An error and its causes on one line (`a: b: c`), whatever newlines the
+/// messages carry, for the single `error:` line every failure ends in.
+pub fn error_line(err: &anyhow::Error) -> String {
+    format!("{err:#}")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

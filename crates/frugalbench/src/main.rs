@@ -24,8 +24,7 @@ fn main() {
     let code = match cli::dispatch(args) {
         Ok(code) => code,
         Err(err) => {
-            // `{:#}` prints the whole context chain on one line.
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", cli::error_line(&err));
             2
         }
     };

@@ -243,7 +243,7 @@ fn run_jobs(args: &RunArgs) -> Result<i32> {
             }
             Err(err) => {
                 failures += 1;
-                eprintln!("error: {label}: {err:#}");
+                eprintln!("error: {label}: {}", crate::cli::error_line(&err));
             }
         }
     }

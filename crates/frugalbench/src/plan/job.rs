@@ -297,7 +297,7 @@ impl Failure {
                 chain: Vec::new(),
             }),
             Err(err) => Some(Failure {
-                summary: format!("{err:#}"),
+                summary: crate::cli::error_line(err),
                 exit_status: None,
                 chain: err.chain().map(|c| c.to_string()).collect(),
             }),
