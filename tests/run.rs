@@ -273,3 +273,34 @@ fn ctrl_c_saves_an_interrupted_result() {
     let q = v["repetitions"][0]["queries"].as_u64().unwrap();
     assert!(q > 0 && q < 100_000_000, "{q}");
 }
+
+#[test]
+fn run_refuses_an_arch_that_cannot_do_the_task() {
+    let s = tiny_setup();
+    let odd = s.catalogue.with_file_name("odd.toml");
+    std::fs::write(
+        &odd,
+        "[[model]]\nid = \"odd\"\ntasks = [\"sentence-similarity\"]\n\
+         arch = \"quantized-llama\"\npath = \"tiny-bert\"\n",
+    )
+    .unwrap();
+    let o = bin()
+        .args(["run", "--model", "odd", "--catalogue"])
+        .arg(&odd)
+        .arg("--out")
+        .arg(&s.out)
+        .arg("--powercap-root")
+        .arg(&s.powercap)
+        .args(["--no-nvml", "--idle-seconds", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("arch `quantized-llama` cannot run sentence-similarity"),
+        "{err}"
+    );
+    assert!(json_files(&s.out).is_empty());
+}

@@ -53,6 +53,9 @@ impl SeqClsArch {
     }
 }
 
+/// The canonical `arch` names this module runs (aliases are accepted too).
+pub const ARCHES: [&str; 3] = ["deberta-v2", "modernbert", "xlm-roberta"];
+
 /// Whether this module runs `arch` (DeBERTa-v2, ModernBERT, XLM-R).
 pub fn handles(arch: &str) -> bool {
     SeqClsArch::parse(arch).is_some()
