@@ -16,6 +16,12 @@ pub const NET_CLAMPED_NOTE: &str =
     "net-of-idle energy clamped at 0: idle power × metered time exceeded the measured energy";
 
 /// Wh per 1,000 queries from J per query: `J/query × 1000 / 3600` = `J/query / 3.6`.
+///
+/// ```
+/// use frugalbench_report::wh_per_1000_queries;
+/// // 36 J per query for 1,000 queries is 36 kJ = 10 Wh.
+/// assert_eq!(wh_per_1000_queries(36.0), 10.0);
+/// ```
 pub fn wh_per_1000_queries(joules_per_query: f64) -> f64 {
     joules_per_query * 1000.0 / JOULES_PER_WH
 }

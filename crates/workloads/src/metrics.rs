@@ -10,6 +10,16 @@ use anyhow::{bail, Result};
 ///
 /// Errors when the lengths differ, there are fewer than two pairs, a value is not finite, or
 /// either side is constant (the correlation is undefined then).
+///
+/// ```
+/// use frugalbench_workloads::metrics::spearman;
+/// // Same order, different scale: a perfect rank correlation.
+/// let rho = spearman(&[0.1, 0.5, 0.9], &[1.0, 3.0, 5.0]).unwrap();
+/// assert!((rho - 1.0).abs() < 1e-12);
+/// // Reversed order.
+/// let rho = spearman(&[0.9, 0.5, 0.1], &[1.0, 3.0, 5.0]).unwrap();
+/// assert!((rho + 1.0).abs() < 1e-12);
+/// ```
 pub fn spearman(pred: &[f64], gold: &[f64]) -> Result<f64> {
     if pred.len() != gold.len() {
         bail!(
