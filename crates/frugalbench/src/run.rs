@@ -254,6 +254,9 @@ fn run_jobs(args: &RunArgs) -> Result<i32> {
     } else if !summaries.is_empty() {
         println!("{}", result::table(&summaries));
     }
+    for warning in result::warnings(&summaries) {
+        eprintln!("warning: {warning}");
+    }
     if interrupted.load(Ordering::SeqCst) {
         return Ok(130);
     }

@@ -343,6 +343,36 @@ fn slurm_from_env() -> Option<report::Slurm> {
     })
 }
 
+/// Relative 95% CI half-width of J/query above which a result is called noisy.
+const NOISY_CI: f64 = 0.10;
+
+/// Things the reader of the table should know (as hyperfine warns about noise).
+pub fn warnings(rows: &[Summary]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some([lo, hi]) = r.joules_per_query_ci95 {
+            let half = (hi - lo) / 2.0;
+            if r.joules_per_query > 0.0 && half / r.joules_per_query > NOISY_CI {
+                out.push(format!(
+                    "{} on {}: J/query varies by ±{:.0}% (95% CI) across repetitions; \
+                     the figure is noisy: use more --queries or --repetitions, or a quieter machine",
+                    r.model,
+                    r.task,
+                    100.0 * half / r.joules_per_query
+                ));
+            }
+        }
+    }
+    if rows.iter().any(|r| r.method != "measured") {
+        out.push(
+            "some figures are estimated, not measured: no hardware energy counter was readable \
+             for every domain (see `frugalbench probe` for why and how to fix it)"
+                .into(),
+        );
+    }
+    out
+}
+
 /// The end-of-run table.
 pub fn table(rows: &[Summary]) -> String {
     let mut t = Table::new();
@@ -351,16 +381,18 @@ pub fn table(rows: &[Summary]) -> String {
         "model",
         "task",
         "Wh/1k queries",
-        "J/query (95% CI)",
+        "J/query ± 95% CI",
         "quality",
         "J/token prefill | decode",
         "tokens/s",
         "method",
     ]);
     for r in rows {
+        // The interval is symmetric about the mean; "± half-width" reads
+        // better than a range whose lower end can dip below 0 with few repetitions.
         let ci = r
             .joules_per_query_ci95
-            .map(|[lo, hi]| format!(" ({lo:.3}–{hi:.3})"))
+            .map(|[lo, hi]| format!(" ± {:.4}", (hi - lo) / 2.0))
             .unwrap_or_default();
         let quality = match (&r.quality_metric, r.quality) {
             (Some(m), Some(v)) => format!("{m} {v:.3}"),
@@ -394,4 +426,44 @@ pub fn table(rows: &[Summary]) -> String {
         ]);
     }
     t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(jpq: f64, ci: Option<[f64; 2]>, method: &str) -> Summary {
+        Summary {
+            model: "m".into(),
+            task: "sentence-similarity".into(),
+            status: "complete".into(),
+            method: method.into(),
+            queries: 10,
+            wh_per_1000_queries: jpq / 3.6,
+            joules_per_query: jpq,
+            joules_per_query_ci95: ci,
+            net_joules_per_query: None,
+            quality_metric: None,
+            quality: None,
+            joules_per_generated_token: None,
+            prefill_joules_per_input_token: None,
+            decode_joules_per_generated_token: None,
+            tokens_per_second: None,
+            result_file: PathBuf::from("x.json"),
+        }
+    }
+
+    #[test]
+    fn warns_about_noise_and_estimates_only_when_due() {
+        // ±5%: quiet, measured: no warning.
+        assert!(warnings(&[row(1.0, Some([0.95, 1.05]), "measured")]).is_empty());
+        // ±20%: noisy.
+        let w = warnings(&[row(1.0, Some([0.8, 1.2]), "measured")]);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("±20%"), "{w:?}");
+        // Estimated or mixed figures are called out once.
+        let w = warnings(&[row(1.0, None, "estimated"), row(1.0, None, "mixed")]);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("estimated, not measured"), "{w:?}");
+    }
 }
