@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use common::{
     assert_one_error_line, bin, json_files, json_stdout, read_valid_result, stderr, stdout,
+    tiny_bert, write_similarity_pairs,
 };
 use serde_json::Value;
 
@@ -34,12 +35,8 @@ struct Setup {
 
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("tiny-bert");
-    std::fs::create_dir_all(&model).unwrap();
-    frugalbench_workloads::testing::bert::write_tiny_bert(&model).unwrap();
-    let broken = dir.path().join("broken-bert");
-    std::fs::create_dir_all(&broken).unwrap();
-    frugalbench_workloads::testing::bert::write_tiny_bert(&broken).unwrap();
+    tiny_bert(dir.path(), "tiny-bert");
+    let broken = tiny_bert(dir.path(), "broken-bert");
     std::fs::write(broken.join("model.safetensors"), b"not safetensors at all").unwrap();
     let catalogue = dir.path().join("models.toml");
     std::fs::write(
@@ -68,18 +65,7 @@ max_seq_len = 64
     )
     .unwrap();
     let similarity = dir.path().join("pairs.jsonl");
-    let mut pairs = String::new();
-    for (a, b, score) in [
-        ("the cat sat on the mat", "a cat is sitting on a mat", 4.5),
-        ("the weather is cold today", "it is cold outside today", 4.0),
-        ("he plays the guitar", "the stock market fell", 0.0),
-        ("she likes green tea", "a train left the station", 0.2),
-    ] {
-        pairs.push_str(&format!(
-            "{{\"sentence1\": \"{a}\", \"sentence2\": \"{b}\", \"score\": {score}}}\n"
-        ));
-    }
-    std::fs::write(&similarity, pairs).unwrap();
+    write_similarity_pairs(&similarity);
     let powercap = dir.path().join("no-powercap");
     std::fs::create_dir_all(&powercap).unwrap();
     Setup {

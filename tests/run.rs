@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{assert_one_error_line, bin, json_files, json_stdout, read_valid_result, stderr};
+use common::{
+    assert_one_error_line, bin, json_files, json_stdout, read_valid_result, stderr, tiny_bert,
+    write_similarity_pairs,
+};
 
 mod common;
 
@@ -23,9 +26,7 @@ struct TinySetup {
 
 fn tiny_setup() -> TinySetup {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("tiny-bert");
-    std::fs::create_dir_all(&model).unwrap();
-    frugalbench_workloads::testing::bert::write_tiny_bert(&model).unwrap();
+    tiny_bert(dir.path(), "tiny-bert");
     let catalogue = dir.path().join("models.toml");
     std::fs::write(
         &catalogue,
@@ -41,23 +42,7 @@ max_seq_len = 64
     )
     .unwrap();
     let similarity = dir.path().join("pairs.jsonl");
-    let mut pairs = String::new();
-    for (i, (a, b)) in [
-        ("the cat sat on the mat", "a cat is sitting on a mat"),
-        ("the weather is cold today", "it is cold outside today"),
-        ("he plays the guitar", "the stock market fell"),
-        ("she likes green tea", "a train left the station"),
-        ("we cook pasta for dinner", "pasta is our dinner tonight"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        pairs.push_str(&format!(
-            "{{\"sentence1\": \"{a}\", \"sentence2\": \"{b}\", \"score\": {}}}\n",
-            [4.5, 4.0, 0.0, 0.2, 4.2][i]
-        ));
-    }
-    std::fs::write(&similarity, pairs).unwrap();
+    write_similarity_pairs(&similarity);
     let classification = dir.path().join("claims.jsonl");
     let mut rows = String::new();
     for (text, label) in [

@@ -92,3 +92,33 @@ pub fn read_valid_result(path: &Path) -> Value {
     assert!(problems.is_empty(), "{}: {problems:?}", path.display());
     v
 }
+
+/// Writes the tiny random-weight BERT (test support of the workloads crate)
+/// into `dir/name` and returns that folder.
+pub fn tiny_bert(dir: &Path, name: &str) -> PathBuf {
+    let model = dir.join(name);
+    std::fs::create_dir_all(&model).unwrap();
+    frugalbench_workloads::testing::bert::write_tiny_bert(&model).unwrap();
+    model
+}
+
+/// Writes five sentence pairs with gold similarity scores (0–5) as JSONL.
+pub fn write_similarity_pairs(path: &Path) {
+    let mut pairs = String::new();
+    for (a, b, score) in [
+        ("the cat sat on the mat", "a cat is sitting on a mat", 4.5),
+        ("the weather is cold today", "it is cold outside today", 4.0),
+        ("he plays the guitar", "the stock market fell", 0.0),
+        ("she likes green tea", "a train left the station", 0.2),
+        (
+            "we cook pasta for dinner",
+            "pasta is our dinner tonight",
+            4.2,
+        ),
+    ] {
+        pairs.push_str(&format!(
+            "{{\"sentence1\": \"{a}\", \"sentence2\": \"{b}\", \"score\": {score}}}\n"
+        ));
+    }
+    std::fs::write(path, pairs).unwrap();
+}
