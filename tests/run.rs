@@ -208,11 +208,13 @@ fn run_rejects_bad_input_with_one_error_line() {
         .arg(&bad)
         .output()
         .unwrap();
-    assert!(!o.status.success());
-    let err = stderr(&o);
+    // Checked before any metering: one error line naming file, line and field.
+    assert_one_error_line(&o, "bad.jsonl:1");
+    assert!(stderr(&o).contains("field \"score\""), "{}", stderr(&o));
     assert!(
-        err.contains("bad.jsonl:1") && err.contains("score"),
-        "{err}"
+        !stderr(&o).contains("frugalbench: metering"),
+        "{}",
+        stderr(&o)
     );
     assert!(
         json_files(&s.out).is_empty(),

@@ -120,6 +120,16 @@ fn run_jobs(args: &RunArgs) -> Result<i32> {
     std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
     std::env::set_var("CANDLE_NUM_THREADS", threads.to_string());
     let device = parse_device(&args.device)?;
+    // Datasets are read (and checked) before any metering starts, once per task.
+    let mut datasets_by_task = std::collections::BTreeMap::new();
+    for job in &jobs {
+        if let std::collections::btree_map::Entry::Vacant(slot) = datasets_by_task.entry(job.task) {
+            slot.insert(match &args.dataset {
+                Some(path) => datasets::load(job.task, path)?,
+                None => datasets::builtin(job.task)?,
+            });
+        }
+    }
     let queries = args
         .queries
         .unwrap_or(if args.models.is_empty() { 200 } else { 1000 });
@@ -193,10 +203,7 @@ fn run_jobs(args: &RunArgs) -> Result<i32> {
                     fetched.entry(job.entry.id.clone()).or_insert(files)
                 }
             };
-            let dataset = match &args.dataset {
-                Some(path) => datasets::load(job.task, path)?,
-                None => datasets::builtin(job.task)?,
-            };
+            let dataset = &datasets_by_task[&job.task];
             let opts = RunnerOptions {
                 device: device.clone(),
                 cache_dir: fetch_opts.cache_dir.clone(),
@@ -204,7 +211,7 @@ fn run_jobs(args: &RunArgs) -> Result<i32> {
                 temperature: args.temperature,
                 seed: args.seed,
             };
-            let mut runner = runners::load(job.entry, job.task, files, &dataset, &opts)
+            let mut runner = runners::load(job.entry, job.task, files, dataset, &opts)
                 .with_context(|| {
                     format!("cannot load model `{}` for {}", job.entry.id, job.task)
                 })?;
@@ -221,7 +228,7 @@ fn run_jobs(args: &RunArgs) -> Result<i32> {
                 args,
                 job,
                 files,
-                dataset: &dataset,
+                dataset,
                 hardware: &hardware,
                 threads,
                 queries,
