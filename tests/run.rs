@@ -10,6 +10,8 @@ use common::{
     write_similarity_pairs,
 };
 
+use serde_json::Value;
+
 mod common;
 
 /// A catalogue with one tiny random-weight BERT (written by test code) and a
@@ -171,6 +173,10 @@ fn run_tiny_bert_on_both_tasks_writes_valid_results() {
             "text-classification" => {
                 assert_eq!(v["quality"]["metric"], "accuracy");
                 assert!(v["quality"]["extra"]["macro_f1"].is_number());
+                // The head fitted on the train split is saved beside the result.
+                let head = std::fs::read_to_string(path.with_extension("head.json")).unwrap();
+                let head: Value = serde_json::from_str(&head).unwrap();
+                assert!(head.to_string().contains("1_not_happening"), "{head}");
                 let outputs = path.with_extension("outputs.jsonl");
                 let n = std::fs::read_to_string(outputs).unwrap().lines().count();
                 assert_eq!(n, 4);

@@ -58,7 +58,8 @@ pub fn assert_one_error_line(o: &Output, needle: &str) {
     );
 }
 
-/// Every `*.json` file under `dir`, sorted.
+/// Every result file (`<stem>.json`, not the `<stem>.<what>.json` files beside
+/// results) under `dir`, sorted.
 pub fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -70,7 +71,7 @@ pub fn json_files(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
+            } else if frugalbench_report::is_result_file_name(&e.file_name().to_string_lossy()) {
                 out.push(p);
             }
         }

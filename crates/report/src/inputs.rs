@@ -86,7 +86,7 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> 
             .with_context(|| format!("reading {}", path.display()))?;
         if kind.is_dir() {
             walk(&path, depth + 1, out)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
+        } else if crate::is_result_file_name(&name.to_string_lossy()) {
             out.push(path);
         }
     }

@@ -32,6 +32,6 @@ pub use derived::{grams_co2e, wh_per_1000_queries, JOULES_PER_KWH, JOULES_PER_WH
 pub use result::*;
 pub use validate::{sanity_check, validate, RESULT_SCHEMA};
 pub use write::{
-    path_component, read_result, result_path, timeline_path, timestamp_stem, write_atomic,
-    write_result,
+    is_result_file_name, path_component, read_result, result_path, timeline_path, timestamp_stem,
+    write_atomic, write_result,
 };

@@ -15,6 +15,23 @@ use crate::validate::{sanity_check, validate};
 /// How many `-N` suffixes [`write_result`] tries before giving up.
 const MAX_SUFFIX: u32 = 10_000;
 
+/// Whether a file found while scanning a folder is a result file: `<stem>.json` with a
+/// single dot. Files written beside a result are `<stem>.<what>.<ext>` (the timeline
+/// `.timeline.csv`, the fitted head `.head.json`, outputs `.outputs.jsonl`) and are not
+/// results; hidden files are skipped.
+///
+/// ```
+/// use frugalbench_report::is_result_file_name;
+/// assert!(is_result_file_name("2026-11-23T10-15-02Z.json"));
+/// assert!(is_result_file_name("2026-11-23T10-15-02Z-1.json"));
+/// assert!(!is_result_file_name("2026-11-23T10-15-02Z.head.json"));
+/// assert!(!is_result_file_name("2026-11-23T10-15-02Z.timeline.csv"));
+/// assert!(!is_result_file_name(".hidden.json"));
+/// ```
+pub fn is_result_file_name(name: &str) -> bool {
+    name.ends_with(".json") && !name.starts_with('.') && name.matches('.').count() == 1
+}
+
 /// The file-name stem of a result started at `t`: `2026-11-23T10-15-02Z` (UTC; no colons,
 /// which some file systems and tools reject).
 pub fn timestamp_stem(t: DateTime<Utc>) -> String {

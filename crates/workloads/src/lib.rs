@@ -149,4 +149,9 @@ pub trait Runner {
     fn quality(&self, outcomes: &[QueryOutcome]) -> anyhow::Result<Quality>;
     /// The dtype the weights run in (for the result file), e.g. `f32`, `q4_1`.
     fn dtype(&self) -> String;
+    /// A file the harness fitted for this model and dataset (the
+    /// classification head), to be saved next to the result.
+    fn fitted_file(&self) -> Option<&std::path::Path> {
+        None
+    }
 }

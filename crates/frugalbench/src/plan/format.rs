@@ -204,7 +204,7 @@ pub fn json_files(dir: &Path) -> Vec<PathBuf> {
             let name = e.file_name().to_string_lossy().into_owned();
             if p.is_dir() {
                 stack.push(p);
-            } else if name.ends_with(".json") && !name.starts_with('.') {
+            } else if frugalbench_report::is_result_file_name(&name) {
                 out.push(p);
             }
         }

@@ -264,6 +264,14 @@ pub fn write(ctx: &Context, measured: &Measured, runner: &dyn Runner) -> Result<
     let csv = timeline_csv(ctx, measured);
     let path = report::write_result(&args.out, &result, Some(csv.as_bytes()))?;
     eprintln!("frugalbench: wrote {}", path.display());
+    if let Some(fitted) = runner.fitted_file() {
+        // The head fitted on the train split, so the result can be reproduced.
+        let beside = path.with_extension("head.json");
+        let bytes = std::fs::read(fitted)
+            .with_context(|| format!("cannot read the fitted head {}", fitted.display()))?;
+        report::write_atomic(&beside, &bytes, false)?;
+        eprintln!("frugalbench: wrote {}", beside.display());
+    }
     if args.save_outputs {
         let outputs = path.with_extension("outputs.jsonl");
         let mut text = String::new();

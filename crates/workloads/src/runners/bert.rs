@@ -94,7 +94,7 @@ pub fn load_classification(
         .iter()
         .map(|f| (f.name.clone(), f.sha256.clone()))
         .collect();
-    let (head, _, _) = fitted_head(
+    let (head, head_path, _) = fitted_head(
         &embedder,
         &entry.id,
         model_sha256,
@@ -106,6 +106,7 @@ pub fn load_classification(
     Ok(Box::new(HeadClassifierRunner {
         embedder,
         head,
+        head_path: Some(head_path),
         rows: test.clone(),
     }))
 }
@@ -330,6 +331,8 @@ impl Runner for SimilarityRunner {
 pub struct HeadClassifierRunner {
     embedder: Embedder,
     head: LinearHead,
+    /// Where the head is cached, when it came from [`fitted_head`].
+    head_path: Option<PathBuf>,
     rows: Vec<LabelRow>,
 }
 
@@ -346,6 +349,7 @@ impl HeadClassifierRunner {
         Ok(HeadClassifierRunner {
             embedder,
             head,
+            head_path: None,
             rows,
         })
     }
@@ -392,6 +396,10 @@ impl Runner for HeadClassifierRunner {
 
     fn dtype(&self) -> String {
         self.embedder.dtype_name()
+    }
+
+    fn fitted_file(&self) -> Option<&Path> {
+        self.head_path.as_deref()
     }
 }
 
