@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use frugalbench_report::{read_result, sanity_check, RunResult, SourceMethod, Status};
+use frugalbench_report::{read_result, sanity_check, Method, RunResult, Status};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_frugalbench"))
@@ -391,7 +391,7 @@ fn compare_exits_2_on_measured_vs_estimated_and_bad_input() {
     let mut e = m.clone();
     for rep in &mut e.repetitions {
         for s in &mut rep.by_source {
-            s.method = SourceMethod::Estimated;
+            s.method = Method::Estimated;
         }
     }
     e.fill_derived();

@@ -267,6 +267,62 @@ fn ctrl_c_saves_an_interrupted_result() {
     assert!(q > 0 && q < 100_000_000, "{q}");
 }
 
+/// SIGINT during the warm-up, with a (fake) RAPL counter: the interrupted result still says
+/// how it measures (`measured`, from the meter's domains, not a placeholder), has no
+/// repetition, and validates.
+#[test]
+fn ctrl_c_during_warm_up_on_rapl_records_measured_with_no_repetition() {
+    let s = tiny_setup();
+    let rapl = tempfile::tempdir().unwrap();
+    let fake = frugalbench_meter::fake::FakePowercap::create(
+        rapl.path(),
+        &frugalbench_meter::fake::FakeLayout::single_package(None),
+    )
+    .unwrap();
+    let child = bin()
+        .arg("run")
+        .arg("--catalogue")
+        .arg(&s.catalogue)
+        .arg("--out")
+        .arg(&s.out)
+        .arg("--cache-dir")
+        .arg(&s.cache)
+        .arg("--powercap-root")
+        .arg(fake.root())
+        .args(["--no-nvml", "--idle-seconds", "0", "--interval-ms", "20"])
+        .args(["--model", "tiny-bert", "--task", "sentence-similarity"])
+        .arg("--dataset")
+        .arg(&s.similarity)
+        .args([
+            "--queries",
+            "5",
+            "--repetitions",
+            "2",
+            "--warmup",
+            "100000000",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let files = json_files(&s.out);
+    assert_eq!(files.len(), 1, "{files:?}\n{}", stderr(&o));
+    let v = read_valid_result(&files[0]);
+    assert_eq!(v["status"], "interrupted");
+    assert_eq!(v["energy"]["method"], "measured", "{v:#}");
+    assert_eq!(v["repetitions"].as_array().unwrap().len(), 0, "{v:#}");
+    assert_eq!(v["energy"]["total_joules"], 0.0);
+}
+
 #[test]
 fn run_refuses_an_arch_that_cannot_do_the_task() {
     let s = tiny_setup();

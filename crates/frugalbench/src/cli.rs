@@ -67,11 +67,15 @@ pub struct MeasureArgs {
 }
 
 /// Run the chosen command; returns the process exit code.
-pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+/// `matches` are the parsed arguments, for commands that need to know where an option came from.
+pub fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
     match cli.command {
         Command::Probe(args) => crate::probe::run(&args),
         Command::Measure(args) => crate::measure::run(&args),
-        Command::Run(args) => crate::run::run(&args),
+        Command::Run(args) => {
+            let run = matches.subcommand_matches("run").unwrap_or(matches);
+            crate::run::run(&args, run)
+        }
         Command::Compare(args) => crate::compare::run(&args),
         Command::Leaderboard(args) => crate::leaderboard::run(&args),
         Command::Report(args) => crate::report_cmd::run(&args),

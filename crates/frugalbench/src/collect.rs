@@ -66,7 +66,7 @@ pub struct JobReport {
     pub collected: Option<PathBuf>,
     pub wh_per_1000_queries: Option<f64>,
     /// `measured` or `estimated`.
-    pub method: Option<String>,
+    pub method: Option<report::OverallMethod>,
     pub node: Option<String>,
     /// First line of the error file, or why a result was rejected.
     pub detail: Option<String>,
@@ -162,7 +162,7 @@ fn examine(plan: &Plan, job: &PlanJob) -> JobReport {
     if let Some((path, res)) = complete {
         r.state = State::Done;
         r.wh_per_1000_queries = Some(res.energy.wh_per_1000_queries);
-        r.method = Some(crate::measure::label(&res.energy.method));
+        r.method = Some(res.energy.method);
         r.node = res.slurm.as_ref().map(|s| s.node.clone());
         r.result = Some(path);
         return r;
@@ -204,7 +204,7 @@ fn check_result(path: &Path, job: &PlanJob) -> Result<RunResult> {
     if !problems.is_empty() {
         bail!("{}: {}", path.display(), problems.join("; "));
     }
-    if res.model.id != job.model || res.task != job.task.as_str() {
+    if res.model.id != job.model || res.task != job.task {
         bail!(
             "{}: a result of {} on {}, not of this job ({} on {})",
             path.display(),
@@ -223,7 +223,7 @@ fn check_result(path: &Path, job: &PlanJob) -> Result<RunResult> {
 fn gather(result: &Path, out: &Path) -> Result<PathBuf> {
     let res = report::read_result(result)?;
     let dir = out
-        .join(report::path_component(&res.task))
+        .join(report::path_component(res.task.as_str()))
         .join(report::path_component(&res.model.id));
     let name = result
         .file_name()

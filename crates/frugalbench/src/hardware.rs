@@ -1,20 +1,10 @@
 //! What machine a result was measured on.
 
+use frugalbench_schema::Hardware;
 use sysinfo::System;
 
-/// A description of this machine for result files.
-#[derive(Debug, Clone)]
-pub struct Hardware {
-    pub cpu_model: String,
-    pub physical_cores: usize,
-    pub logical_cpus: usize,
-    pub memory_bytes: u64,
-    pub os: String,
-    pub kernel: String,
-    pub hostname: Option<String>,
-}
-
-pub fn detect() -> Hardware {
+/// This machine, for result files; `gpus` are the metered GPUs' names.
+pub fn detect(gpus: Vec<String>) -> Hardware {
     let (cpu_model, logical, memory_bytes) = match System::new() {
         Ok(mut sys) => {
             sys.refresh_cpu_all();
@@ -35,8 +25,9 @@ pub fn detect() -> Hardware {
     };
     Hardware {
         cpu_model: cpu_model.unwrap_or_else(|| "unknown".into()),
-        physical_cores: System::physical_core_count().unwrap_or(logical_cpus),
-        logical_cpus,
+        physical_cores: System::physical_core_count().unwrap_or(logical_cpus) as u64,
+        logical_cpus: logical_cpus as u64,
+        gpus,
         memory_bytes,
         os: System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.into()),
         kernel: System::kernel_version().unwrap_or_else(|_| "unknown".into()),

@@ -14,14 +14,16 @@ mod measure;
 mod meter_args;
 mod plan;
 mod probe;
+mod protocol_args;
 mod report_cmd;
 mod run;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() {
-    let args = cli::Cli::parse();
-    let code = match cli::dispatch(args) {
+    let matches = cli::Cli::command().get_matches();
+    let args = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let code = match cli::dispatch(args, &matches) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {}", cli::error_line(&err));

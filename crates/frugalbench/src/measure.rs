@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use comfy_table::{presets::NOTHING, Cell, CellAlignment, Table};
-use frugalbench_meter::{Carbon, IdleBaseline, Measurement, Meter};
+use frugalbench_meter::{
+    CarbonIntensity, DomainKind, IdleBaseline, Measurement, Meter, Method, OverallMethod,
+};
 use serde::Serialize;
 
 use crate::cli::MeasureArgs;
@@ -22,8 +24,9 @@ pub struct MeasureReport {
     pub energy_joules: f64,
     pub energy_wh: f64,
     pub average_watts: f64,
-    /// `measured`, `estimated`, or `mixed` when counted domains differ.
-    pub method: String,
+    /// `measured`, `estimated`, or `mixed` when counted domains differ (`null`: no
+    /// domain counts in totals).
+    pub method: Option<OverallMethod>,
     pub idle: Option<IdleReport>,
     pub sources: Vec<SourceReport>,
     pub carbon: CarbonReport,
@@ -45,8 +48,8 @@ pub struct SourceReport {
     pub name: String,
     /// The domain within the source (e.g. `package-0`, `dram-0`, `gpu-0`).
     pub domain: String,
-    pub kind: String,
-    pub method: String,
+    pub kind: DomainKind,
+    pub method: Method,
     pub energy_joules: f64,
     pub average_watts: f64,
     /// Whether this domain is part of `energy_joules` (core, uncore and psys
@@ -57,18 +60,8 @@ pub struct SourceReport {
 #[derive(Debug, Serialize)]
 pub struct CarbonReport {
     pub g_co2e: f64,
-    pub grid_intensity_g_per_kwh: f64,
-    pub intensity_source: String,
-    pub pue: f64,
-}
-
-/// Serialise a serde enum to its string form (e.g. `Method::Measured` → `measured`).
-pub fn label<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => "?".into(),
-    }
+    #[serde(flatten)]
+    pub intensity: CarbonIntensity,
 }
 
 pub fn sources(m: &Measurement) -> Vec<SourceReport> {
@@ -77,8 +70,8 @@ pub fn sources(m: &Measurement) -> Vec<SourceReport> {
         .map(|d| SourceReport {
             name: d.info.source.clone(),
             domain: d.info.name.clone(),
-            kind: label(&d.info.kind),
-            method: label(&d.info.method),
+            kind: d.info.kind,
+            method: d.info.method,
             energy_joules: d.joules,
             average_watts: d.avg_watts,
             counted_in_total: d.info.kind.counts_in_total(),
@@ -86,12 +79,10 @@ pub fn sources(m: &Measurement) -> Vec<SourceReport> {
         .collect()
 }
 
-pub fn carbon_report(carbon: &Carbon, joules: f64) -> CarbonReport {
+pub fn carbon_report(carbon: &CarbonIntensity, joules: f64) -> CarbonReport {
     CarbonReport {
         g_co2e: carbon.grams(joules),
-        grid_intensity_g_per_kwh: carbon.intensity_g_per_kwh,
-        intensity_source: carbon.intensity_source.clone(),
-        pue: carbon.pue,
+        intensity: carbon.clone(),
     }
 }
 
@@ -165,7 +156,7 @@ fn build_report(
     exit_code: i32,
     m: &mut Measurement,
     idle: Option<&IdleBaseline>,
-    carbon: &Carbon,
+    carbon: &CarbonIntensity,
     mut notes: Vec<String>,
     interrupted: bool,
 ) -> MeasureReport {
@@ -185,7 +176,7 @@ fn build_report(
         } else {
             0.0
         },
-        method: label(&m.method()),
+        method: m.method(),
         idle: idle.map(|b| IdleReport {
             seconds: b.seconds,
             watts: b.total_watts(),
@@ -214,7 +205,11 @@ fn render_text(r: &MeasureReport) -> String {
     t.add_row(vec![
         Cell::new("energy"),
         Cell::new(format!("{:.3} J", r.energy_joules)).set_alignment(CellAlignment::Right),
-        Cell::new(format!("{:.6} Wh, {}", r.energy_wh, r.method)),
+        Cell::new(format!(
+            "{:.6} Wh, {}",
+            r.energy_wh,
+            r.method.map_or("none", |m| m.as_str())
+        )),
     ]);
     t.add_row(vec![
         Cell::new("average power"),
@@ -239,13 +234,13 @@ fn render_text(r: &MeasureReport) -> String {
         Cell::new(format!("{:.4} gCO2e", r.carbon.g_co2e)).set_alignment(CellAlignment::Right),
         Cell::new(format!(
             "at {:.0} g/kWh x PUE {:.2}",
-            r.carbon.grid_intensity_g_per_kwh, r.carbon.pue
+            r.carbon.intensity.grid_intensity_g_per_kwh, r.carbon.intensity.pue
         )),
     ]);
     out.push_str(&t.to_string());
     out.push_str(&format!(
         "\n   grid intensity: {}\n\n",
-        r.carbon.intensity_source
+        r.carbon.intensity.intensity_source
     ));
 
     let mut s = Table::new();
@@ -263,8 +258,8 @@ fn render_text(r: &MeasureReport) -> String {
         s.add_row(vec![
             Cell::new(&src.name),
             Cell::new(&src.domain),
-            Cell::new(&src.kind),
-            Cell::new(&src.method),
+            Cell::new(src.kind),
+            Cell::new(src.method),
             Cell::new(format!("{:.3} J", src.energy_joules)).set_alignment(CellAlignment::Right),
             Cell::new(format!("{:.2} W", src.average_watts)).set_alignment(CellAlignment::Right),
             Cell::new(if src.counted_in_total { "yes" } else { "no" }),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use frugalbench_meter::{Carbon, MeterConfig};
+use frugalbench_meter::{CarbonIntensity, MeterConfig};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MeterArgs {
@@ -74,7 +74,7 @@ impl MeterArgs {
         Ok(Duration::from_secs_f64(self.idle_seconds))
     }
 
-    pub fn carbon(&self) -> Result<Carbon> {
-        Carbon::resolve(self.country.as_deref(), self.grid_intensity, self.pue)
+    pub fn carbon(&self) -> Result<CarbonIntensity> {
+        frugalbench_meter::resolve_carbon(self.country.as_deref(), self.grid_intensity, self.pue)
     }
 }

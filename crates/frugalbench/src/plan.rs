@@ -19,6 +19,8 @@ pub use job::{after_job, resolve_run_args};
 
 use format::{PlanJob, PlanMeta, SlurmSettings};
 
+use crate::protocol_args::ProtocolArgs;
+
 /// Options of `frugalbench plan`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,25 +32,8 @@ pub struct Args {
     /// every task each model declares].
     #[arg(long, value_name = "TASK,TASK", value_delimiter = ',')]
     pub tasks: Vec<Task>,
-    /// The model catalogue [default: ./models.toml if present, else the built-in one].
-    #[arg(long, value_name = "FILE")]
-    pub catalogue: Option<PathBuf>,
-    /// Metered queries per repetition [default: `run`'s, 1000].
-    #[arg(long, value_name = "N")]
-    pub queries: Option<usize>,
-    /// Repetitions of the metered block [default: `run`'s, 3].
-    #[arg(long, value_name = "R")]
-    pub repetitions: Option<usize>,
-    /// Unmetered warm-up queries [default: `run`'s, 10].
-    #[arg(long, value_name = "N")]
-    pub warmup: Option<usize>,
-    /// A JSONL or CSV dataset instead of the shipped one (the plan must then
-    /// have a single task).
-    #[arg(long, value_name = "FILE")]
-    pub dataset: Option<PathBuf>,
-    /// CPU threads per job [default: the node's physical cores].
-    #[arg(long, value_name = "T")]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub protocol: ProtocolArgs,
     /// The plan folder to write.
     #[arg(long, value_name = "PLAN_DIR")]
     pub out: PathBuf,
@@ -85,18 +70,19 @@ pub struct Args {
 
 /// Runs `frugalbench plan`; returns the exit code.
 pub fn run(args: &Args) -> Result<i32> {
+    args.protocol.check()?;
     check_numbers(args)?;
     let extra = match &args.extra_run_args {
         Some(text) => job::check_extra_args(text)?,
         None => Vec::new(),
     };
-    let catalogue_path = catalogue_path(args.catalogue.as_deref())?;
+    let catalogue_path = args.protocol.catalogue_path()?;
     let catalogue = match &catalogue_path {
         Some(p) => Catalogue::load(p)?,
         None => Catalogue::builtin()?,
     };
     let pairs = choose_jobs(args, &catalogue)?;
-    let dataset = match &args.dataset {
+    let dataset = match &args.protocol.dataset {
         Some(p) => Some(
             std::fs::canonicalize(p)
                 .with_context(|| format!("dataset {} does not exist", p.display()))?,
@@ -109,8 +95,6 @@ pub fn run(args: &Args) -> Result<i32> {
             bail!("--dataset needs a plan with one task; the chosen models run {} tasks (name one with --tasks)", tasks.len());
         }
     }
-    // Let `run`'s own parser supply its defaults (and check the extra options together).
-    let (defaults, _) = job::parse_run_args(&extra).context("--extra-run-args")?;
     let jobs: Vec<PlanJob> = pairs
         .iter()
         .enumerate()
@@ -118,11 +102,11 @@ pub fn run(args: &Args) -> Result<i32> {
             index,
             model: model.clone(),
             task: *task,
-            queries: args.queries,
-            repetitions: args.repetitions.unwrap_or(defaults.repetitions),
-            warmup: args.warmup.unwrap_or(defaults.warmup),
+            queries: args.protocol.queries,
+            repetitions: args.protocol.repetitions(),
+            warmup: args.protocol.warmup(),
             dataset: dataset.clone(),
-            threads: args.threads,
+            threads: args.protocol.threads,
             extra_run_args: extra.clone(),
         })
         .collect();
@@ -164,9 +148,6 @@ pub fn run(args: &Args) -> Result<i32> {
 
 fn check_numbers(args: &Args) -> Result<()> {
     for (name, v) in [
-        ("--queries", args.queries),
-        ("--repetitions", args.repetitions),
-        ("--threads", args.threads),
         ("--cpus-per-task", args.cpus_per_task),
         ("--max-parallel", args.max_parallel),
     ] {
@@ -183,19 +164,6 @@ fn check_numbers(args: &Args) -> Result<()> {
         sbatch::check_time(t)?;
     }
     Ok(())
-}
-
-/// The catalogue the jobs will read, as an absolute path (`None` = built-in),
-/// chosen as `run` chooses it.
-fn catalogue_path(given: Option<&Path>) -> Result<Option<PathBuf>> {
-    let path = match given {
-        Some(p) => p,
-        None if Path::new("models.toml").is_file() => Path::new("models.toml"),
-        None => return Ok(None),
-    };
-    let abs = std::fs::canonicalize(path)
-        .with_context(|| format!("cannot read catalogue {}", path.display()))?;
-    Ok(Some(abs))
 }
 
 /// The (model, task) pairs of the plan, in catalogue order per model.

@@ -1,6 +1,7 @@
 //! Carbon accounting: energy × PUE × grid carbon intensity.
 
 use anyhow::{bail, Context};
+use frugalbench_schema::CarbonIntensity;
 use serde::Serialize;
 
 /// CodeCarbon's world-average grid intensity, g CO2e/kWh (IEA Global Energy & CO2
@@ -82,50 +83,38 @@ pub fn grid_table() -> Vec<GridRow> {
         .expect("the shipped grid table is checked by a unit test")
 }
 
-/// How grams of CO2e are derived from joules.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Carbon {
-    /// Grid carbon intensity, g CO2e per kWh.
-    pub intensity_g_per_kwh: f64,
-    /// Where the intensity comes from.
-    pub intensity_source: String,
-    /// Power usage effectiveness multiplier (≥ 1).
-    pub pue: f64,
-}
-
-impl Carbon {
-    /// An explicit `intensity` wins; else the `country` (ISO alpha-2 or alpha-3)
-    /// from the shipped table; else the world default. `pue` must be ≥ 1.
-    pub fn resolve(
-        country: Option<&str>,
-        intensity: Option<f64>,
-        pue: f64,
-    ) -> anyhow::Result<Carbon> {
-        if !(pue.is_finite() && pue >= 1.0) {
-            bail!("--pue must be a number ≥ 1.0 (1.0 = no data-centre overhead), got {pue}");
+/// The carbon intensity to use: an explicit `intensity` wins; else the `country` (ISO alpha-2
+/// or alpha-3) from the shipped table; else the world default. `pue` must be ≥ 1.
+pub fn resolve(
+    country: Option<&str>,
+    intensity: Option<f64>,
+    pue: f64,
+) -> anyhow::Result<CarbonIntensity> {
+    if !(pue.is_finite() && pue >= 1.0) {
+        bail!("--pue must be a number ≥ 1.0 (1.0 = no data-centre overhead), got {pue}");
+    }
+    if let Some(g) = intensity {
+        if !(g.is_finite() && g >= 0.0) {
+            bail!("--grid-intensity must be a number of g CO2e/kWh ≥ 0, got {g}");
         }
-        if let Some(g) = intensity {
-            if !(g.is_finite() && g >= 0.0) {
-                bail!("--grid-intensity must be a number of g CO2e/kWh ≥ 0, got {g}");
-            }
-            return Ok(Carbon {
-                intensity_g_per_kwh: g,
-                intensity_source: "given by the user (--grid-intensity)".into(),
-                pue,
-            });
-        }
-        let Some(code) = country else {
-            return Ok(Carbon {
-                intensity_g_per_kwh: WORLD_DEFAULT_G_PER_KWH,
+        return Ok(CarbonIntensity {
+            grid_intensity_g_per_kwh: g,
+            intensity_source: "given by the user (--grid-intensity)".into(),
+            pue,
+        });
+    }
+    let Some(code) = country else {
+        return Ok(CarbonIntensity {
+                grid_intensity_g_per_kwh: WORLD_DEFAULT_G_PER_KWH,
                 intensity_source: "world default 475 g CO2e/kWh (CodeCarbon's default, from the IEA Global Energy & CO2 Status Report 2019)".into(),
                 pue,
             });
-        };
-        let code = code.trim().to_ascii_uppercase();
-        let table = grid_table();
-        match table.iter().find(|r| r.alpha2 == code || r.alpha3 == code) {
-            Some(r) => Ok(Carbon {
-                intensity_g_per_kwh: r.g_per_kwh,
+    };
+    let code = code.trim().to_ascii_uppercase();
+    let table = grid_table();
+    match table.iter().find(|r| r.alpha2 == code || r.alpha3 == code) {
+            Some(r) => Ok(CarbonIntensity {
+                grid_intensity_g_per_kwh: r.g_per_kwh,
                 intensity_source: format!(
                     "{} ({}) {}: Our World in Data carbon intensity of electricity generation (Ember / Energy Institute), as packaged in CodeCarbon's global_energy_mix.json",
                     r.country, r.alpha2, r.year
@@ -140,12 +129,6 @@ impl Carbon {
                 )
             }
         }
-    }
-
-    /// Grams of CO2e for `joules`: J / 3.6e6 (kWh) × PUE × intensity.
-    pub fn grams(&self, joules: f64) -> f64 {
-        joules / 3.6e6 * self.pue * self.intensity_g_per_kwh
-    }
 }
 
 #[cfg(test)]

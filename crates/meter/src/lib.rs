@@ -4,7 +4,7 @@
 //! cumulative joules per domain; a [`Meter`] samples them in the background and
 //! measures windows ([`Meter::begin`]/[`Meter::end`]) exactly at their edges.
 //! Every figure carries its [`Method`] (`measured`, `measured (power-integrated)`,
-//! `estimated`) and its source. [`Carbon`] turns joules into grams of CO2e.
+//! `estimated`) and its source. [`resolve_carbon`] picks the grid intensity that turns joules into grams of CO2e.
 
 #![warn(missing_docs)]
 
@@ -21,9 +21,10 @@ pub mod rapl;
 mod source;
 pub mod sysfs;
 
-pub use carbon::Carbon;
+pub use carbon::resolve as resolve_carbon;
 pub use config::MeterConfig;
 pub use domain::{DomainInfo, DomainKind, Method, OverallMethod};
+pub use frugalbench_schema::CarbonIntensity;
 pub use measurement::{DomainEnergy, DomainPower, IdleBaseline, Measurement, SourceTotal};
 pub use meter::{Meter, TimelineSample, Window, MIN_INTERVAL};
 pub use probe::{probe, Choice, ProbeReport, SourceProbe};

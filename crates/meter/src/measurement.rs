@@ -1,6 +1,7 @@
 //! What a metered window produced, and the idle baseline.
 
 use crate::domain::{DomainInfo, OverallMethod};
+use frugalbench_schema::SourceEnergy;
 use serde::{Deserialize, Serialize};
 
 /// Energy of one domain over a window.
@@ -35,8 +36,8 @@ pub struct SourceTotal {
     pub source: String,
     /// Joules over its counted domains.
     pub joules: f64,
-    /// Method over its counted domains.
-    pub method: OverallMethod,
+    /// Method over its counted domains (`None`: it has no counted domain).
+    pub method: Option<OverallMethod>,
 }
 
 impl Measurement {
@@ -59,9 +60,24 @@ impl Measurement {
         }
     }
 
-    /// Measured, estimated or mixed, over the counted domains.
-    pub fn method(&self) -> OverallMethod {
-        OverallMethod::of(self.domains.iter().map(|d| &d.info))
+    /// Measured, estimated or mixed, over the counted domains (`None` without any).
+    pub fn method(&self) -> Option<OverallMethod> {
+        OverallMethod::of(self.domains.iter().map(|d| d.info.kind_method()))
+    }
+
+    /// Every domain's energy as the result file records it.
+    pub fn sources(&self) -> Vec<SourceEnergy> {
+        self.domains
+            .iter()
+            .map(|d| SourceEnergy {
+                name: d.info.source.clone(),
+                domain: d.info.name.clone(),
+                kind: d.info.kind,
+                method: d.info.method,
+                joules: d.joules,
+                avg_watts: d.avg_watts,
+            })
+            .collect()
     }
 
     /// The total minus the idle power times the window length. Clamped at 0: when
@@ -103,7 +119,7 @@ impl Measurement {
                         .filter(|x| x.info.kind.counts_in_total())
                         .map(|x| x.joules)
                         .sum(),
-                    method: OverallMethod::of(mine.map(|x| &x.info)),
+                    method: OverallMethod::of(mine.map(|x| x.info.kind_method())),
                 });
             }
         }
@@ -145,8 +161,8 @@ impl IdleBaseline {
             .sum()
     }
 
-    /// Measured, estimated or mixed, over the counted domains.
-    pub fn method(&self) -> OverallMethod {
-        OverallMethod::of(self.domains.iter().map(|d| &d.info))
+    /// Measured, estimated or mixed, over the counted domains (`None` without any).
+    pub fn method(&self) -> Option<OverallMethod> {
+        OverallMethod::of(self.domains.iter().map(|d| d.info.kind_method()))
     }
 }

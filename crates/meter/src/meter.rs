@@ -10,7 +10,6 @@ use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -429,27 +428,33 @@ impl Meter {
         lock(&self.shared.timeline).clone()
     }
 
-    /// Writes the timeline as CSV: header `t_s,<domain names...>`, one row per
-    /// tick, watts. Written to a temporary file and renamed into place.
-    pub fn write_timeline_csv(&self, path: &Path) -> anyhow::Result<()> {
-        let tmp = path.with_extension("csv.tmp");
-        let write = || -> anyhow::Result<()> {
-            let mut w = csv::Writer::from_path(&tmp)?;
-            let mut header = vec!["t_s".to_owned()];
-            header.extend(self.shared.domains.iter().map(|d| d.name.clone()));
-            w.write_record(&header)?;
-            for s in self.timeline() {
-                let mut row = vec![format!("{:.4}", s.t_s)];
-                row.extend(s.watts.iter().map(|x| format!("{x:.4}")));
-                w.write_record(&row)?;
-            }
-            w.flush()?;
-            Ok(())
+    /// The power timeline between two instants as CSV, the one format every timeline file uses:
+    /// header `t_s,<source>/<domain> W (<method>),...`, then one row per sampler tick with `t_s`
+    /// in seconds since `from` and watts per domain (3 decimals). `None` bounds take the whole
+    /// timeline (times then count from the meter's start).
+    pub fn timeline_csv(&self, from: Option<Instant>, to: Option<Instant>) -> String {
+        let since_start = |at: Instant| {
+            at.saturating_duration_since(self.shared.origin)
+                .as_secs_f64()
         };
-        write().with_context(|| format!("cannot write the timeline to {}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
-        Ok(())
+        let lo = from.map(since_start).unwrap_or(0.0);
+        let hi = to.map(since_start).unwrap_or(f64::INFINITY);
+        let mut out = String::from("t_s");
+        for d in &self.shared.domains {
+            out.push_str(&format!(",{}/{} W ({})", d.source, d.name, d.method));
+        }
+        out.push('\n');
+        for s in lock(&self.shared.timeline).iter() {
+            if s.t_s < lo || s.t_s > hi {
+                continue;
+            }
+            out.push_str(&format!("{:.3}", s.t_s - lo));
+            for w in &s.watts {
+                out.push_str(&format!(",{w:.3}"));
+            }
+            out.push('\n');
+        }
+        out
     }
 
     /// Set-up notes (which source is used and why, skipped zones, formulas) and

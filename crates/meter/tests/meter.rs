@@ -73,11 +73,11 @@ fn end_to_end_one_second_window_within_one_percent() {
     assert!(within(dram.joules, 5.0 * m.duration_s, 0.01), "{m:?}");
     assert!(within(m.total_joules(), 45.0 * m.duration_s, 0.01), "{m:?}");
     assert!(within(pkg.avg_watts, 40.0, 0.01));
-    assert_eq!(m.method(), OverallMethod::Measured);
+    assert_eq!(m.method(), Some(OverallMethod::Measured));
     assert!(m.notes.is_empty(), "{:?}", m.notes);
 
     assert!(within(idle.total_watts(), 45.0, 0.03), "{idle:?}");
-    assert_eq!(idle.method(), OverallMethod::Measured);
+    assert_eq!(idle.method(), Some(OverallMethod::Measured));
 
     // Timeline: ~15 ms ticks over ~1.4 s, averaging the true power.
     let tl = meter.timeline();
@@ -88,11 +88,12 @@ fn end_to_end_one_second_window_within_one_percent() {
     assert!(meter.current_watts().is_some());
     assert!(tl.windows(2).all(|p| p[1].t_s > p[0].t_s));
 
-    let csv_path = dir.path().join("timeline.csv");
-    meter.write_timeline_csv(&csv_path).unwrap();
-    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let text = meter.timeline_csv(None, None);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("t_s,package-0,dram-0"));
+    assert_eq!(
+        lines.next(),
+        Some("t_s,rapl/package-0 W (measured),rapl/dram-0 W (measured)")
+    );
     assert!(lines.count() >= tl.len());
     assert!(meter.sampler_cpu_time().is_some());
     meter.stop();
@@ -188,7 +189,7 @@ fn totals_count_only_packages_dram_and_gpus() {
     let m = sample_measurement();
     assert_eq!(m.total_joules(), 134.0);
     assert_eq!(m.avg_watts(), 67.0);
-    assert_eq!(m.method(), OverallMethod::Measured);
+    assert_eq!(m.method(), Some(OverallMethod::Measured));
     let by = m.by_source();
     assert_eq!(by.len(), 2);
     assert_eq!((by[0].source.as_str(), by[0].joules), ("rapl", 34.0));
@@ -196,7 +197,7 @@ fn totals_count_only_packages_dram_and_gpus() {
 
     let mut mixed = m.clone();
     mixed.domains[0].info.method = Method::Estimated;
-    assert_eq!(mixed.method(), OverallMethod::Mixed);
+    assert_eq!(mixed.method(), Some(OverallMethod::Mixed));
 
     let json = serde_json::to_value(&m).unwrap();
     assert_eq!(json["domains"][5]["method"], "measured (power-integrated)");
@@ -334,7 +335,7 @@ fn start_uses_rapl_when_readable_else_the_estimate() {
     let w = meter.begin();
     thread::sleep(Duration::from_millis(250));
     let m = meter.end(w);
-    assert_eq!(m.method(), OverallMethod::Estimated);
+    assert_eq!(m.method(), Some(OverallMethod::Estimated));
     // DRAM is constant: 0.375 W/GiB × total memory.
     let dram_w = report_dram_w(&meter);
     let dram = m.domain("dram").unwrap();

@@ -76,7 +76,7 @@ fn two_sockets_no_double_counting() {
     assert!(close(m.total_joules(), 10.0 + 2.0 + 20.0 + 3.0), "{m:?}");
     assert!(close(m.domain("core-0").unwrap().joules, 6.0));
     assert!(close(m.domain("psys").unwrap().joules, 50.0));
-    assert_eq!(m.method(), frugalbench_meter::OverallMethod::Measured);
+    assert_eq!(m.method(), Some(frugalbench_meter::OverallMethod::Measured));
     assert!(m.notes.is_empty(), "{:?}", m.notes);
 }
 

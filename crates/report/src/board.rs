@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::inputs::{Inputs, Loaded, Rejected};
 use crate::pareto::{pareto_front, Point};
-use crate::result::{EnergyMethod, RunResult, Status};
+use crate::result::{OverallMethod, RunResult, Status, Task};
 use crate::stars::{stars, StarRule};
 use crate::wh_per_1000_queries;
 
@@ -37,11 +37,11 @@ pub fn hardware_class(r: &RunResult) -> String {
 }
 
 /// `measured`, `estimated` or `mixed`.
-pub fn method_str(m: EnergyMethod) -> &'static str {
+pub fn method_str(m: OverallMethod) -> &'static str {
     match m {
-        EnergyMethod::Measured => "measured",
-        EnergyMethod::Estimated => "estimated",
-        EnergyMethod::Mixed => "mixed",
+        OverallMethod::Measured => "measured",
+        OverallMethod::Estimated => "estimated",
+        OverallMethod::Mixed => "mixed",
     }
 }
 
@@ -82,7 +82,7 @@ pub struct Row {
     pub stars: u8,
     /// On the accuracy-vs-energy Pareto front of this table (`None`: no quality figure).
     pub pareto: Option<bool>,
-    pub method: EnergyMethod,
+    pub method: OverallMethod,
     /// Counted energy sources (`rapl`, `nvml`, `estimate`, …).
     pub sources: String,
     pub hardware: String,
@@ -102,9 +102,9 @@ pub struct Row {
 /// One table: comparable results of one task.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Table {
-    pub task: String,
+    pub task: Task,
     pub hardware: String,
-    pub method: EnergyMethod,
+    pub method: OverallMethod,
     /// The quality metric most rows use (the Pareto front compares like with like).
     pub quality_metric: Option<String>,
     pub rows: Vec<Row>,
@@ -116,7 +116,7 @@ impl Table {
         format!(
             "t{}-{}-{}",
             index + 1,
-            slugify(&self.task),
+            slugify(self.task.as_str()),
             method_str(self.method)
         )
     }
@@ -127,7 +127,7 @@ impl Table {
 pub struct NotRanked {
     pub path: String,
     pub model: String,
-    pub task: String,
+    pub task: Task,
     pub reason: String,
 }
 
@@ -142,11 +142,11 @@ pub struct Board {
     pub rejected: Vec<Rejected>,
 }
 
-fn method_order(m: EnergyMethod) -> u8 {
+fn method_order(m: OverallMethod) -> u8 {
     match m {
-        EnergyMethod::Measured => 0,
-        EnergyMethod::Mixed => 1,
-        EnergyMethod::Estimated => 2,
+        OverallMethod::Measured => 0,
+        OverallMethod::Mixed => 1,
+        OverallMethod::Estimated => 2,
     }
 }
 
@@ -188,25 +188,21 @@ fn row_of(l: &Loaded) -> Row {
 pub fn build_board(inputs: &Inputs, rule: StarRule, generated_at: DateTime<Utc>) -> Board {
     let mut not_ranked = Vec::new();
     // (task, method order, hardware) → model → latest result.
-    type Key = (String, u8, String);
+    type Key = (Task, u8, String);
     let mut groups: BTreeMap<Key, BTreeMap<String, &Loaded>> = BTreeMap::new();
     for l in &inputs.loaded {
         let r = &l.result;
         let nr = |reason: String| NotRanked {
             path: l.path.display().to_string(),
             model: r.model.id.clone(),
-            task: r.task.clone(),
+            task: r.task,
             reason,
         };
         if r.status != Status::Complete {
             not_ranked.push(nr("interrupted run: only complete runs are ranked".into()));
             continue;
         }
-        let key = (
-            r.task.clone(),
-            method_order(r.energy.method),
-            hardware_class(r),
-        );
+        let key = (r.task, method_order(r.energy.method), hardware_class(r));
         let models = groups.entry(key).or_default();
         match models.get(&r.model.id) {
             Some(prev) if (prev.result.started_at, &prev.path) >= (r.started_at, &l.path) => {
@@ -219,7 +215,7 @@ pub fn build_board(inputs: &Inputs, rule: StarRule, generated_at: DateTime<Utc>)
                 not_ranked.push(NotRanked {
                     path: prev.path.display().to_string(),
                     model: prev.result.model.id.clone(),
-                    task: prev.result.task.clone(),
+                    task: prev.result.task,
                     reason: format!("superseded by the later result {}", l.path.display()),
                 });
                 models.insert(r.model.id.clone(), l);
@@ -344,7 +340,7 @@ pub fn board_csv(board: &Board) -> anyhow::Result<Vec<u8>> {
     for t in &board.tables {
         for r in &t.rows {
             w.write_record([
-                t.task.clone(),
+                t.task.to_string(),
                 t.hardware.clone(),
                 method_str(t.method).to_string(),
                 r.rank.to_string(),

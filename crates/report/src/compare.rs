@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::inputs::Loaded;
-use crate::result::{EnergyMethod, RunResult};
+use crate::result::{OverallMethod, RunResult, Task};
 use crate::significance::{bootstrap_ratio_ci95, welch_t_test, Welch};
 use crate::stats::mean;
 use crate::wh_per_1000_queries;
@@ -75,7 +75,7 @@ impl Verdict {
 pub struct Side {
     pub file: String,
     pub model: String,
-    pub method: EnergyMethod,
+    pub method: OverallMethod,
     /// Per-repetition gross J/query (repetitions with queries only).
     pub joules_per_query: Vec<f64>,
     /// Mean of `joules_per_query` (NaN when none).
@@ -112,7 +112,7 @@ impl Side {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PairComparison {
     pub model: String,
-    pub task: String,
+    pub task: Task,
     pub base: Side,
     pub new: Side,
     /// mean NEW / mean BASE (absent when incomparable).
@@ -171,11 +171,11 @@ fn counted_domains(r: &RunResult) -> Vec<String> {
     v
 }
 
-fn method_name(m: EnergyMethod) -> &'static str {
+fn method_name(m: OverallMethod) -> &'static str {
     match m {
-        EnergyMethod::Measured => "measured",
-        EnergyMethod::Estimated => "estimated",
-        EnergyMethod::Mixed => "mixed",
+        OverallMethod::Measured => "measured",
+        OverallMethod::Estimated => "estimated",
+        OverallMethod::Mixed => "mixed",
     }
 }
 
@@ -214,8 +214,8 @@ pub fn incomparable_reasons(base: &RunResult, new: &RunResult) -> Vec<String> {
     if mb != mn {
         let what = if matches!(
             (mb, mn),
-            (EnergyMethod::Measured, EnergyMethod::Estimated)
-                | (EnergyMethod::Estimated, EnergyMethod::Measured)
+            (OverallMethod::Measured, OverallMethod::Estimated)
+                | (OverallMethod::Estimated, OverallMethod::Measured)
         ) {
             "measured vs estimated"
         } else {
@@ -306,7 +306,7 @@ pub fn compare_pair(base: &Loaded, new: &Loaded, opts: &CompareOptions) -> PairC
     }
     let mut pc = PairComparison {
         model: new.result.model.id.clone(),
-        task: new.result.task.clone(),
+        task: new.result.task,
         base: b,
         new: n,
         ratio: None,
@@ -388,14 +388,14 @@ pub fn compare_pair(base: &Loaded, new: &Loaded, opts: &CompareOptions) -> PairC
 }
 
 /// A `model · task` key.
-fn key(r: &RunResult) -> (String, String) {
-    (r.model.id.clone(), r.task.clone())
+fn key(r: &RunResult) -> (String, Task) {
+    (r.model.id.clone(), r.task)
 }
 
 /// The latest result (by `started_at`, then path) per (model, task), with a count of the
 /// others.
-fn latest_by_key(set: &[Loaded]) -> BTreeMap<(String, String), (&Loaded, usize)> {
-    let mut map: BTreeMap<(String, String), (&Loaded, usize)> = BTreeMap::new();
+fn latest_by_key(set: &[Loaded]) -> BTreeMap<(String, Task), (&Loaded, usize)> {
+    let mut map: BTreeMap<(String, Task), (&Loaded, usize)> = BTreeMap::new();
     for l in set {
         map.entry(key(&l.result))
             .and_modify(|(best, others)| {
@@ -676,7 +676,7 @@ impl Comparison {
                 s.push_str(&format!(
                     "| {} | {} | {} | {} | {} | {} | {} | {} | {verdict}{tested} |\n",
                     md_cell(&p.model),
-                    md_cell(&p.task),
+                    md_cell(p.task.as_str()),
                     side(&p.base),
                     side(&p.new),
                     p.change_pct.map(pct).unwrap_or_else(|| "–".into()),
@@ -702,7 +702,7 @@ impl Comparison {
                     s.push_str(&format!(
                         "- **{} · {}**: {}",
                         md_cell(&p.model),
-                        md_cell(&p.task),
+                        md_cell(p.task.as_str()),
                         md_cell(&p.why)
                     ));
                     for n in &p.notes {

@@ -111,7 +111,7 @@ fn gpu_model(gpus: &[String]) -> String {
 /// (`<project>/<task>/<model>`).
 pub fn codecarbon_row(l: &Loaded, project: &str) -> CodeCarbonRow {
     let r = &l.result;
-    let pue = r.carbon.pue;
+    let pue = r.carbon.intensity.pue;
     let secs = r.timing.wall_seconds;
     let kwh = |j: f64| (j * pue / JOULES_PER_KWH).to_string();
     let watts = |j: f64| {

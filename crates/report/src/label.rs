@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::board::{method_str, Row};
 use crate::charts::{shorten, star_color, Chart, DrawResult};
 use crate::compare::num;
-use crate::result::{EnergyMethod, RunResult};
+use crate::result::{OverallMethod, RunResult, Task};
 use crate::stars::StarRule;
 
 /// Stars of a label and the group they were given in.
@@ -25,7 +25,7 @@ pub struct LabelStars {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Label {
     pub model: String,
-    pub task: String,
+    pub task: Task,
     pub wh_per_1000_queries: f64,
     /// `None` for a single run (stars only exist within a board).
     pub stars: Option<LabelStars>,
@@ -33,17 +33,17 @@ pub struct Label {
     pub hardware: String,
     /// `YYYY-MM-DD` of the run.
     pub date: String,
-    pub method: EnergyMethod,
+    pub method: OverallMethod,
     /// Counted energy sources, e.g. `rapl`.
     pub sources: String,
 }
 
 impl Label {
     /// The label of a board row.
-    pub fn from_row(task: &str, row: &Row, of: usize, rule: StarRule) -> Label {
+    pub fn from_row(task: Task, row: &Row, of: usize, rule: StarRule) -> Label {
         Label {
             model: row.model.clone(),
-            task: task.to_string(),
+            task,
             wh_per_1000_queries: row.wh_per_1000_queries,
             stars: Some(LabelStars {
                 stars: row.stars,
@@ -62,7 +62,7 @@ impl Label {
     pub fn from_result(r: &RunResult) -> Label {
         Label {
             model: r.model.id.clone(),
-            task: r.task.clone(),
+            task: r.task,
             wh_per_1000_queries: r.energy.wh_per_1000_queries,
             stars: None,
             quality: r.quality.as_ref().map(|q| (q.metric.clone(), q.value)),
@@ -129,7 +129,7 @@ impl Chart for Label {
             text(24, &INK, HPos::Center),
         ))?;
         root.draw(&Text::new(
-            format!("task: {}", shorten(&self.task, 36)),
+            format!("task: {}", shorten(self.task.as_str(), 36)),
             (W / 2, 128),
             text(16, &MUTED, HPos::Center),
         ))?;
@@ -183,9 +183,9 @@ impl Chart for Label {
         ))?;
         // Method band: loud when estimated.
         let (mcolor, mtext) = match self.method {
-            EnergyMethod::Measured => (HEADER, format!("MEASURED · {}", self.sources)),
-            EnergyMethod::Mixed => (ESTIMATE, format!("PARTLY ESTIMATED · {}", self.sources)),
-            EnergyMethod::Estimated => (
+            OverallMethod::Measured => (HEADER, format!("MEASURED · {}", self.sources)),
+            OverallMethod::Mixed => (ESTIMATE, format!("PARTLY ESTIMATED · {}", self.sources)),
+            OverallMethod::Estimated => (
                 ESTIMATE,
                 format!("ESTIMATED, NOT MEASURED · {}", self.sources),
             ),

@@ -3,15 +3,12 @@
 //! never-overwriting writing ([`write_result`], [`write_atomic`]).
 //!
 //! Modules:
-//! - [`result`]: the serde types of a result file.
-//! - [`derived`]: unit conversions and [`RunResult::fill_derived`].
 //! - [`validate`]: JSON Schema validation and sanity rules.
-//! - [`stats`]: mean, sample std, Student-t 95% CI, percentiles.
 //! - [`write`]: result paths, atomic writes, reading back.
+//!
+//! The result types ([`result`]), their derivation and [`stats`] live in `frugalbench-schema`
+//! and are re-exported here.
 
-pub mod derived;
-pub mod result;
-pub mod stats;
 pub mod validate;
 pub mod write;
 
@@ -28,8 +25,13 @@ pub mod significance;
 pub mod site;
 pub mod stars;
 
-pub use derived::{grams_co2e, wh_per_1000_queries, JOULES_PER_KWH, JOULES_PER_WH};
-pub use result::*;
+// The result types and their statistics live in `frugalbench-schema`; the board side names
+// them through these paths.
+pub use frugalbench_schema::result::*;
+pub use frugalbench_schema::{
+    grams_co2e, wh_per_1000_queries, OverallMethod, Task, JOULES_PER_KWH, JOULES_PER_WH,
+};
+pub use frugalbench_schema::{result, stats};
 pub use validate::{sanity_check, validate, RESULT_SCHEMA};
 pub use write::{
     is_result_file_name, path_component, read_result, result_path, timeline_path, timestamp_stem,

@@ -13,7 +13,7 @@ use crate::compare::{md_cell, num};
 use crate::inputs::Loaded;
 use crate::label::Label;
 use crate::outdir::write_dir_atomically;
-use crate::result::{EnergyMethod, RunResult};
+use crate::result::{OverallMethod, RunResult};
 use crate::wh_per_1000_queries;
 
 /// What [`write_run_report`] wrote.
@@ -30,14 +30,18 @@ pub struct RunReport {
 pub fn summary_markdown(l: &Loaded, charts: &[(&str, String)], notes: &[String]) -> String {
     let r: &RunResult = &l.result;
     let e = &r.energy;
-    let mut s = format!("# {} · {}\n\n", md_cell(&r.model.id), md_cell(&r.task));
+    let mut s = format!(
+        "# {} · {}\n\n",
+        md_cell(&r.model.id),
+        md_cell(r.task.as_str())
+    );
     let method_line = match e.method {
-        EnergyMethod::Measured => format!("**measured** ({})", md_cell(&sources(r))),
-        EnergyMethod::Estimated => format!(
+        OverallMethod::Measured => format!("**measured** ({})", md_cell(&sources(r))),
+        OverallMethod::Estimated => format!(
             "**ESTIMATED, not measured** ({}): a power model, not energy counters",
             md_cell(&sources(r))
         ),
-        EnergyMethod::Mixed => format!("**partly estimated** ({})", md_cell(&sources(r))),
+        OverallMethod::Mixed => format!("**partly estimated** ({})", md_cell(&sources(r))),
     };
     let ci = e
         .joules_per_query_ci95
@@ -93,9 +97,9 @@ pub fn summary_markdown(l: &Loaded, charts: &[(&str, String)], notes: &[String])
         format!(
             "{} g CO2e per 1,000 queries at {} g/kWh, PUE {} ({})",
             num(r.carbon.g_co2e_per_1000_queries),
-            num(r.carbon.grid_intensity_g_per_kwh),
-            num(r.carbon.pue),
-            md_cell(&r.carbon.intensity_source)
+            num(r.carbon.intensity.grid_intensity_g_per_kwh),
+            num(r.carbon.intensity.pue),
+            md_cell(&r.carbon.intensity.intensity_source)
         ),
     );
     row(

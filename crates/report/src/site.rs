@@ -19,7 +19,7 @@ use crate::charts::{render, ChartFiles, EnergyBars, ParetoScatter, Timeline, Tim
 use crate::compare::num;
 use crate::label::Label;
 use crate::outdir::write_dir_atomically;
-use crate::result::EnergyMethod;
+use crate::result::{OverallMethod, Task};
 use crate::stars::star_text;
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and quoted attribute values.
@@ -153,7 +153,7 @@ pub fn content_security_policy() -> String {
     )
 }
 
-fn badge(m: EnergyMethod) -> String {
+fn badge(m: OverallMethod) -> String {
     let s = method_str(m);
     format!("<span class=\"badge {s}\">{}</span>", s.to_uppercase())
 }
@@ -278,7 +278,7 @@ fn row_html(table: &Table, row: &Row, files: &RowFiles, generation: bool) -> Str
 
 fn table_html(index: usize, table: &Table, files: &TableFiles, rule_n: &str) -> String {
     let slug = table.slug(index);
-    let generation = table.task == "text-generation";
+    let generation = table.task == Task::TextGeneration;
     let mut h = format!(
         "<article class=\"board\" id=\"{}\">\n<h3>{} {} <span class=\"muted\">· {} model{} · stars: {rule_n}</span></h3>\n",
         html_escape(&slug),
@@ -288,14 +288,14 @@ fn table_html(index: usize, table: &Table, files: &TableFiles, rule_n: &str) -> 
         if table.rows.len() == 1 { "" } else { "s" },
     );
     match table.method {
-        EnergyMethod::Measured => {}
-        EnergyMethod::Estimated => h.push_str(
+        OverallMethod::Measured => {}
+        OverallMethod::Estimated => h.push_str(
             "<p class=\"warn\"><strong>Estimated energy, not measured.</strong> These figures \
              come from a power model (e.g. CPU TDP × utilisation), not from energy counters; \
              they are ranked only among themselves and are not comparable with measured \
              tables.</p>\n",
         ),
-        EnergyMethod::Mixed => h.push_str(
+        OverallMethod::Mixed => h.push_str(
             "<p class=\"warn\"><strong>Partly estimated energy.</strong> Some counted domains \
              were measured, others estimated; ranked only among such results.</p>\n",
         ),
@@ -389,7 +389,7 @@ fn page(board: &Board, files: &[TableFiles], warnings: &[String]) -> String {
             html_escape(task)
         ));
         for (i, t) in board.tables.iter().enumerate() {
-            if t.task == *task {
+            if t.task.as_str() == *task {
                 h.push_str(&table_html(i, t, &files[i], rule));
             }
         }
@@ -415,7 +415,7 @@ fn page(board: &Board, files: &[TableFiles], warnings: &[String]) -> String {
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                 html_escape(&n.path),
                 html_escape(&n.model),
-                html_escape(&n.task),
+                html_escape(n.task.as_str()),
                 html_escape(&n.reason)
             ));
         }
@@ -526,7 +526,7 @@ pub fn write_site(board: &Board, out: &Path) -> anyhow::Result<SiteSummary> {
             }
             for (j, row) in t.rows.iter().enumerate() {
                 let stem = format!("{slug}-{}-{}", j + 1, slugify(&row.model));
-                let label = Label::from_row(&t.task, row, t.rows.len(), board.star_rule);
+                let label = Label::from_row(t.task, row, t.rows.len(), board.star_rule);
                 let mut rf = RowFiles {
                     label: try_render(&label, &labels, &stem, &mut warnings),
                     timeline: None,

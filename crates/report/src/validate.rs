@@ -5,8 +5,10 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::derived::{counted_joules, energy_method, grams_co2e, per, wh_per_1000_queries};
-use crate::result::{Repetition, RunResult, SourceEnergy, Status, KNOWN_TASKS, SCHEMA_VERSION};
+use frugalbench_schema::derive::{counted_joules, sources_method};
+use frugalbench_schema::{
+    per, wh_per_1000_queries, Repetition, RunResult, SourceEnergy, Status, Task, SCHEMA_VERSION,
+};
 
 /// The JSON Schema (draft 2020-12) of a result file, as committed in `schema/result.schema.json`.
 pub const RESULT_SCHEMA: &str = include_str!("../../../schema/result.schema.json");
@@ -114,13 +116,6 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
         c.problems.push(format!(
             "schema_version = {}: this build knows version {SCHEMA_VERSION}",
             r.schema_version
-        ));
-    }
-    if !KNOWN_TASKS.contains(&r.task.as_str()) {
-        c.problems.push(format!(
-            "task = {:?}: unknown (known: {})",
-            r.task,
-            KNOWN_TASKS.join(", ")
         ));
     }
     if r.finished_at < r.started_at {
@@ -239,10 +234,10 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
         RATIO_TOLERANCE,
         "joules_per_query / 3.6",
     );
-    if let Some(m) = energy_method(&e.by_source) {
+    if let Some(m) = sources_method(&e.by_source) {
         if m != e.method {
             c.problems.push(format!(
-                "energy.method = {:?} but the counted domains in energy.by_source make it {:?}",
+                "energy.method = {} but the counted domains in energy.by_source make it {}",
                 e.method, m
             ));
         }
@@ -277,30 +272,26 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
     let k = &r.carbon;
     c.energy(
         "carbon.grid_intensity_g_per_kwh",
-        k.grid_intensity_g_per_kwh,
+        k.intensity.grid_intensity_g_per_kwh,
     );
-    c.finite("carbon.pue", k.pue);
-    if k.pue < 1.0 {
+    c.finite("carbon.pue", k.intensity.pue);
+    if k.intensity.pue < 1.0 {
         c.problems
-            .push(format!("carbon.pue = {}: must be ≥ 1", k.pue));
+            .push(format!("carbon.pue = {}: must be ≥ 1", k.intensity.pue));
     }
     c.energy("carbon.g_co2e", k.g_co2e);
     c.energy("carbon.g_co2e_per_1000_queries", k.g_co2e_per_1000_queries);
     c.equals(
         "carbon.g_co2e",
         k.g_co2e,
-        grams_co2e(e.total_joules, k.grid_intensity_g_per_kwh, k.pue),
+        k.intensity.grams(e.total_joules),
         RATIO_TOLERANCE,
         "energy.total_joules / 3.6e6 × grid_intensity_g_per_kwh × pue",
     );
     c.equals(
         "carbon.g_co2e_per_1000_queries",
         k.g_co2e_per_1000_queries,
-        grams_co2e(
-            e.joules_per_query * 1000.0,
-            k.grid_intensity_g_per_kwh,
-            k.pue,
-        ),
+        k.intensity.grams(e.joules_per_query * 1000.0),
         RATIO_TOLERANCE,
         "energy.joules_per_query × 1000 / 3.6e6 × grid_intensity_g_per_kwh × pue",
     );
@@ -362,7 +353,7 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
 }
 
 fn generation_checks(c: &mut Checker, r: &RunResult, queries: u64) {
-    let is_gen = r.task == "text-generation";
+    let is_gen = r.task == Task::TextGeneration;
     let Some(g) = &r.generation else {
         if is_gen && queries > 0 {
             c.problems
@@ -372,7 +363,7 @@ fn generation_checks(c: &mut Checker, r: &RunResult, queries: u64) {
     };
     if !is_gen {
         c.problems.push(format!(
-            "generation section on task {:?} (text-generation only)",
+            "generation section on task {} (text-generation only)",
             r.task
         ));
     }

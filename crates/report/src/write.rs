@@ -156,7 +156,7 @@ pub fn write_result(
     timeline_csv: Option<&[u8]>,
 ) -> anyhow::Result<PathBuf> {
     let what = format!(
-        "result for model {:?} on task {:?}",
+        "result for model {:?} on task {}",
         result.model.id, result.task
     );
     let problems = sanity_check(result);
@@ -166,7 +166,12 @@ pub fn write_result(
             bullet_list(&problems)
         );
     }
-    let first = result_path(out_dir, &result.task, &result.model.id, result.started_at);
+    let first = result_path(
+        out_dir,
+        result.task.as_str(),
+        &result.model.id,
+        result.started_at,
+    );
     let dir = first.parent().expect("result_path has a parent");
     let stem = timestamp_stem(result.started_at);
     let mut r = result.clone();

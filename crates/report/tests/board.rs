@@ -112,7 +112,7 @@ fn board_ranks_stars_and_marks_the_front_honestly() {
     let t = &board.tables[0];
     assert_eq!(
         (t.task.as_str(), t.method),
-        ("sentence-similarity", EnergyMethod::Measured)
+        ("sentence-similarity", OverallMethod::Measured)
     );
     let models: Vec<&str> = t.rows.iter().map(|r| r.model.as_str()).collect();
     assert_eq!(models, ["tiny", "mid", "hostile <b>", "big", "worst"]);
@@ -130,7 +130,7 @@ fn board_ranks_stars_and_marks_the_front_honestly() {
         .rows
         .windows(2)
         .all(|w| w[0].wh_per_1000_queries <= w[1].wh_per_1000_queries));
-    assert_eq!(board.tables[1].method, EnergyMethod::Estimated);
+    assert_eq!(board.tables[1].method, OverallMethod::Estimated);
 
     let eq = build_board(&inputs, StarRule::EqualWidth, Utc::now());
     let stars: Vec<u8> = eq.tables[0].rows.iter().map(|r| r.stars).collect();
@@ -312,11 +312,11 @@ fn compare_refuses_measured_vs_estimated_other_hardware_and_tasks() {
     let mut est = base.clone();
     for rep in &mut est.repetitions {
         for s in &mut rep.by_source {
-            s.method = SourceMethod::Estimated;
+            s.method = Method::Estimated;
         }
     }
     est.fill_derived();
-    assert_eq!(est.energy.method, EnergyMethod::Estimated);
+    assert_eq!(est.energy.method, OverallMethod::Estimated);
     let c = cmp(base.clone(), est);
     assert_eq!(
         (c.exit_code, c.pairs[0].verdict),
@@ -396,12 +396,14 @@ fn codecarbon_export_has_codecarbons_columns_and_units() {
         row[i].to_string()
     };
     let f = |name: &str| col(name).parse::<f64>().unwrap();
-    let pue = r.carbon.pue;
+    let pue = r.carbon.intensity.pue;
     // kWh including PUE, like CodeCarbon; emissions in kg.
     assert!((f("energy_consumed") - r.energy.total_joules * pue / 3.6e6).abs() < 1e-15);
     assert!((f("emissions") - r.carbon.g_co2e / 1000.0).abs() < 1e-15);
     assert!(
-        (f("emissions") - f("energy_consumed") * r.carbon.grid_intensity_g_per_kwh / 1000.0).abs()
+        (f("emissions")
+            - f("energy_consumed") * r.carbon.intensity.grid_intensity_g_per_kwh / 1000.0)
+            .abs()
             < 1e-12
     );
     assert!((f("cpu_energy") + f("ram_energy") - f("energy_consumed")).abs() < 1e-15);

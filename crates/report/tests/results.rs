@@ -64,11 +64,11 @@ fn fixtures_are_valid_sane_and_marked_as_examples() {
             p.display()
         );
         methods.push(r.energy.method);
-        tasks.push(r.task.clone());
+        tasks.push(r.task);
     }
-    assert!(methods.contains(&EnergyMethod::Measured));
-    assert!(methods.contains(&EnergyMethod::Estimated));
-    assert!(tasks.iter().any(|t| t == "text-generation"));
+    assert!(methods.contains(&OverallMethod::Measured));
+    assert!(methods.contains(&OverallMethod::Estimated));
+    assert!(tasks.contains(&Task::TextGeneration));
 }
 
 #[test]
@@ -228,7 +228,8 @@ fn schema_enums_match_the_rust_types() {
         .iter()
         .map(|t| t.as_str().unwrap())
         .collect();
-    assert_eq!(tasks, KNOWN_TASKS);
+    let known: Vec<&str> = Task::ALL.iter().map(|t| t.as_str()).collect();
+    assert_eq!(tasks, known);
     let kinds = &schema["$defs"]["source_energy"]["properties"]["kind"]["enum"];
     for k in [
         DomainKind::CpuPackage,
@@ -243,9 +244,9 @@ fn schema_enums_match_the_rust_types() {
     }
     let methods = &schema["$defs"]["source_energy"]["properties"]["method"]["enum"];
     for m in [
-        SourceMethod::Measured,
-        SourceMethod::MeasuredPowerIntegrated,
-        SourceMethod::Estimated,
+        Method::Measured,
+        Method::MeasuredPowerIntegrated,
+        Method::Estimated,
     ] {
         let s = serde_json::to_value(m).unwrap();
         assert!(methods.as_array().unwrap().contains(&s), "{s}");
@@ -298,20 +299,22 @@ fn sanity_catches_what_the_schema_cannot() {
         "{p:?}"
     );
 
-    let mut r = good.clone();
-    r.task = "image-generation".into();
-    let p = sanity_check(&r);
+    // An unknown task is not representable: reading it fails, naming the known ones.
+    let mut v = serde_json::to_value(&good).unwrap();
+    v["task"] = json!("image-generation");
+    let err = serde_json::from_value::<RunResult>(v)
+        .unwrap_err()
+        .to_string();
     assert!(
-        p.iter()
-            .any(|s| s.contains("unknown (known: sentence-similarity")),
-        "{p:?}"
+        err.contains("unknown variant `image-generation`") && err.contains("sentence-similarity"),
+        "{err}"
     );
 
     let mut r = good.clone();
-    r.energy.method = EnergyMethod::Estimated;
+    r.energy.method = OverallMethod::Estimated;
     let p = sanity_check(&r);
     assert!(
-        p.iter().any(|s| s.starts_with("energy.method = Estimated")),
+        p.iter().any(|s| s.starts_with("energy.method = estimated")),
         "{p:?}"
     );
 
@@ -365,7 +368,7 @@ fn interrupted_before_any_query_is_writable() {
     assert_eq!(r.energy.joules_per_query, 0.0);
     assert_eq!(r.energy.joules_per_query_ci95, None);
     // No domain left to decide the method: the recorded one stays.
-    assert_eq!(r.energy.method, EnergyMethod::Estimated);
+    assert_eq!(r.energy.method, OverallMethod::Estimated);
     assert_eq!(sanity_check(&r), Vec::<String>::new());
     let path = write_result(dir.path(), &r, None).unwrap();
     let back = read_result(&path).unwrap();

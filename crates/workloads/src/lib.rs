@@ -16,50 +16,7 @@ pub mod testing;
 
 use serde::{Deserialize, Serialize};
 
-/// The tasks frugalbench can score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum Task {
-    SentenceSimilarity,
-    TextClassification,
-    TextGeneration,
-}
-
-impl Task {
-    pub const ALL: [Task; 3] = [
-        Task::SentenceSimilarity,
-        Task::TextClassification,
-        Task::TextGeneration,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Task::SentenceSimilarity => "sentence-similarity",
-            Task::TextClassification => "text-classification",
-            Task::TextGeneration => "text-generation",
-        }
-    }
-}
-
-impl std::fmt::Display for Task {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Task {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Task::ALL
-            .iter()
-            .copied()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<_> = Task::ALL.iter().map(|t| t.as_str()).collect();
-                format!("unknown task `{s}` (known: {})", known.join(", "))
-            })
-    }
-}
+pub use frugalbench_schema::{Quality, Task};
 
 /// A phase inside one query that the harness meters as its own energy window
 /// (text generation: `Prefill` then `Decode`). Encoders report no phases.
@@ -106,16 +63,6 @@ pub struct QueryOutcome {
     /// Tokens generated (0 for encoders).
     pub output_tokens: usize,
     pub prediction: Prediction,
-}
-
-/// A quality figure: `metric` is e.g. `spearman`, `accuracy`, `macro_f1`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Quality {
-    pub metric: String,
-    pub value: f64,
-    /// Further metrics (e.g. macro_f1 beside accuracy).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub extra: Vec<(String, f64)>,
 }
 
 /// Options a runner needs at load time.

@@ -418,8 +418,7 @@ fn head_fits_the_toy_set_and_is_cached() {
     assert_eq!(q.metric, "accuracy");
     assert_eq!(q.value, 1.0);
     assert_eq!(q.extra.len(), 1);
-    assert_eq!(q.extra[0].0, "macro_f1");
-    assert_eq!(q.extra[0].1, 1.0);
+    assert_eq!(q.extra.get("macro_f1"), Some(&1.0));
     // Batch of one gives the same labels.
     let one_by_one: Vec<String> = all
         .iter()

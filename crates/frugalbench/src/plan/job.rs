@@ -5,12 +5,12 @@
 //! (`--cache-dir`, `--offline`, `--powercap-root`, `--no-nvml`) plus `--json`;
 //! any other option is refused rather than silently ignored.
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
+use clap::parser::ValueSource;
 use clap::{Args as _, FromArgMatches as _};
 use serde::Serialize;
 
@@ -30,6 +30,18 @@ pub const PLAN_OWNED: [&str; 11] = [
     "catalogue",
     "plan",
     "job_index",
+];
+
+/// `run` options that may be given beside `--plan`: they describe the machine (or the output
+/// format), not the job.
+const MACHINE_OPTIONS: [&str; 7] = [
+    "plan",
+    "job_index",
+    "json",
+    "offline",
+    "cache_dir",
+    "powercap_root",
+    "no_nvml",
 ];
 
 /// The `clap` command of `frugalbench run`'s options (no binary name).
@@ -66,7 +78,7 @@ pub fn check_extra_args(text: &str) -> Result<Vec<String>> {
         parse_run_args(&words).with_context(|| format!("--extra-run-args {text:?}"))?;
     let owned: Vec<String> = PLAN_OWNED
         .iter()
-        .filter(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .filter(|id| matches.value_source(id) == Some(ValueSource::CommandLine))
         .map(|id| option_name(id))
         .collect();
     if !owned.is_empty() {
@@ -78,13 +90,28 @@ pub fn check_extra_args(text: &str) -> Result<Vec<String>> {
     Ok(words)
 }
 
-/// The command-line spelling of a `RunArgs` field (`meter.idle_seconds` → `--idle-seconds`).
-fn option_name(field: &str) -> String {
-    let leaf = field.rsplit('.').next().unwrap_or(field);
-    match leaf {
-        "models" => "--model".to_string(),
-        other => format!("--{}", other.replace('_', "-")),
-    }
+/// The command-line spelling of a `run` option id (`idle_seconds` → `--idle-seconds`).
+fn option_name(id: &str) -> String {
+    run_command()
+        .get_arguments()
+        .find(|a| a.get_id() == id)
+        .and_then(|a| a.get_long())
+        .map(|long| format!("--{long}"))
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// Ids of the options set on the command line (not defaults, not environment variables;
+/// not the argument groups clap adds for flattened structs).
+fn given_on_command_line(matches: &clap::ArgMatches) -> Vec<String> {
+    let cmd = run_command();
+    let mut ids: Vec<String> = matches
+        .ids()
+        .filter(|id| cmd.get_arguments().any(|a| a.get_id() == *id))
+        .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .map(|id| id.as_str().to_string())
+        .collect();
+    ids.sort();
+    ids
 }
 
 /// The `run` arguments of one plan job.
@@ -115,76 +142,24 @@ pub fn job_argv(plan: &Plan, job: &PlanJob) -> Vec<OsString> {
     argv
 }
 
-/// `{:#?}` of a value, split into one entry per field path (`meter.pue` → its text).
-fn debug_fields<T: std::fmt::Debug>(value: &T) -> BTreeMap<String, String> {
-    let text = format!("{value:#?}");
-    let mut stack: Vec<(usize, String)> = Vec::new();
-    let mut fields: BTreeMap<String, String> = BTreeMap::new();
-    for line in text.lines().skip(1) {
-        let indent = line.len() - line.trim_start().len();
-        let body = line.trim_start();
-        let name = body.split_once(": ").map(|(n, _)| n).filter(|n| {
-            n.chars()
-                .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
-                && !n.is_empty()
-        });
-        if let Some(name) = name {
-            while stack.last().is_some_and(|(i, _)| *i >= indent) {
-                stack.pop();
-            }
-            stack.push((indent, name.to_string()));
-        }
-        if let Some(pos) = stack.iter().rposition(|(i, _)| *i <= indent) {
-            let path: Vec<&str> = stack[..=pos].iter().map(|(_, n)| n.as_str()).collect();
-            let entry = fields.entry(path.join(".")).or_default();
-            entry.push_str(body);
-            entry.push('\n');
-        }
-    }
-    fields
-}
-
-/// Options given to `run --plan` that the plan owns (differ from their defaults).
-fn conflicting_options(given: &RunArgs) -> Result<Vec<String>> {
-    let (defaults, _) = parse_run_args(Vec::<OsString>::new())?;
-    let mut given = given.clone();
-    // What may come from the command line, and --plan / --job-index themselves.
-    given.plan = None;
-    given.job_index = None;
-    given.json = defaults.json;
-    given.offline = defaults.offline;
-    given.cache_dir = defaults.cache_dir.clone();
-    given.meter.powercap_root = defaults.meter.powercap_root.clone();
-    given.meter.no_nvml = defaults.meter.no_nvml;
-    let a = debug_fields(&given);
-    let b = debug_fields(&defaults);
-    let mut differing: Vec<&String> = a
-        .keys()
-        .chain(b.keys())
-        .filter(|k| a.get(*k) != b.get(*k))
-        .collect();
-    differing.sort();
-    differing.dedup();
-    // Report leaves only (`meter.pue`, not `meter` as well).
-    let leaves: Vec<String> = differing
+/// Options given to `run --plan` on the command line that the plan owns.
+fn conflicting_options(matches: &clap::ArgMatches) -> Vec<String> {
+    let mut names: Vec<String> = given_on_command_line(matches)
         .iter()
-        .filter(|k| {
-            !differing
-                .iter()
-                .any(|o| o.len() > k.len() && o.starts_with(&format!("{k}.")))
-        })
-        .map(|k| option_name(k))
+        .filter(|id| !MACHINE_OPTIONS.contains(&id.as_str()))
+        .map(|id| option_name(id))
         .collect();
-    Ok(leaves)
+    names.sort();
+    names
 }
 
 /// `run --plan DIR --job-index N`: the options of job N, with the machine's
 /// own options (cache, counters) and `--json` from the command line.
-pub fn resolve_run_args(args: &RunArgs) -> Result<RunArgs> {
+pub fn resolve_run_args(args: &RunArgs, matches: &clap::ArgMatches) -> Result<RunArgs> {
     let (Some(dir), Some(index)) = (&args.plan, args.job_index) else {
         bail!("--plan and --job-index go together");
     };
-    let conflicts = conflicting_options(args)?;
+    let conflicts = conflicting_options(matches);
     if !conflicts.is_empty() {
         bail!(
             "{} cannot be combined with --plan: the plan sets the job's options \
@@ -202,14 +177,19 @@ pub fn resolve_run_args(args: &RunArgs) -> Result<RunArgs> {
     })?;
     resolved.plan = Some(dir.clone());
     resolved.job_index = Some(index);
-    let (defaults, _) = parse_run_args(Vec::<OsString>::new())?;
+    // The machine's own options: from the command line or the environment, not defaults.
+    let given = |id: &str| {
+        matches
+            .value_source(id)
+            .is_some_and(|s| s != ValueSource::DefaultValue)
+    };
     resolved.json = args.json;
     resolved.offline |= args.offline;
     resolved.meter.no_nvml |= args.meter.no_nvml;
-    if args.cache_dir != defaults.cache_dir {
+    if given("cache_dir") {
         resolved.cache_dir = args.cache_dir.clone();
     }
-    if args.meter.powercap_root != defaults.meter.powercap_root {
+    if given("powercap_root") {
         resolved.meter.powercap_root = args.meter.powercap_root.clone();
     }
     eprintln!(
@@ -436,7 +416,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         write_plan(tmp.path());
         let plan = tmp.path().to_str().unwrap();
-        let (args, _) = parse_run_args([
+        let (args, matches) = parse_run_args([
             "--plan",
             plan,
             "--job-index",
@@ -450,17 +430,20 @@ mod tests {
             "--json",
         ])
         .unwrap();
-        let r = resolve_run_args(&args).unwrap();
+        let r = resolve_run_args(&args, &matches).unwrap();
         assert_eq!(r.models, ["m1"]);
         assert_eq!(
             r.task,
             Some(frugalbench_workloads::Task::TextClassification)
         );
-        assert_eq!(r.queries, Some(7));
-        assert_eq!(r.repetitions, 2);
-        assert_eq!(r.warmup, 0);
-        assert_eq!(r.threads, Some(3));
-        assert_eq!(r.catalogue.as_deref(), Some(Path::new("/c/models.toml")));
+        assert_eq!(r.protocol.queries, Some(7));
+        assert_eq!(r.protocol.repetitions, Some(2));
+        assert_eq!(r.protocol.warmup, Some(0));
+        assert_eq!(r.protocol.threads, Some(3));
+        assert_eq!(
+            r.protocol.catalogue.as_deref(),
+            Some(Path::new("/c/models.toml"))
+        );
         assert_eq!(r.out, tmp.path().join("results").join("1"));
         assert_eq!(r.meter.idle_seconds, 0.5);
         assert_eq!(r.meter.powercap_root, Path::new("/fake/powercap"));
@@ -470,8 +453,8 @@ mod tests {
         assert_eq!(r.job_index, Some(1));
 
         // Without machine options, the plan's job alone.
-        let (args, _) = parse_run_args(["--plan", plan, "--job-index", "0"]).unwrap();
-        let r = resolve_run_args(&args).unwrap();
+        let (args, matches) = parse_run_args(["--plan", plan, "--job-index", "0"]).unwrap();
+        let r = resolve_run_args(&args, &matches).unwrap();
         assert_eq!(r.models, ["m0"]);
         assert!(!r.meter.no_nvml && !r.offline && !r.json);
     }
@@ -489,7 +472,7 @@ mod tests {
 
     #[test]
     fn options_given_beside_plan_are_named() {
-        let (args, _) = parse_run_args([
+        let (_, matches) = parse_run_args([
             "--plan",
             "p",
             "--job-index",
@@ -504,10 +487,15 @@ mod tests {
             "x",
         ])
         .unwrap();
-        let names = conflicting_options(&args).unwrap();
+        let names = conflicting_options(&matches);
         assert_eq!(names, ["--idle-seconds", "--model", "--queries"]);
 
-        let (args, _) = parse_run_args(["--plan", "p", "--job-index", "0", "--no-nvml"]).unwrap();
-        assert!(conflicting_options(&args).unwrap().is_empty());
+        let (_, matches) =
+            parse_run_args(["--plan", "p", "--job-index", "0", "--no-nvml"]).unwrap();
+        assert!(conflicting_options(&matches).is_empty());
+        // A value equal to the default still counts as given: the plan owns it.
+        let (_, matches) =
+            parse_run_args(["--plan", "p", "--job-index", "0", "--batch-size", "1"]).unwrap();
+        assert_eq!(conflicting_options(&matches), ["--batch-size"]);
     }
 }

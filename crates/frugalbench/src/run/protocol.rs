@@ -23,7 +23,6 @@ pub struct Settings {
 
 /// One metered repetition.
 pub struct Repetition {
-    pub index: usize,
     /// Queries completed in this repetition (fewer than asked if interrupted).
     pub queries: usize,
     /// The repetition's window: energy from counter deltas at its edges.
@@ -201,7 +200,6 @@ pub fn execute(
         measured.ttft_ms.append(&mut hook.ttft_ms);
         if done > 0 {
             measured.repetitions.push(Repetition {
-                index: rep,
                 queries: done,
                 measurement,
                 phases: hook.used.then_some(hook.totals),

@@ -318,7 +318,7 @@ impl Runner for SimilarityRunner {
         Ok(Quality {
             metric: "spearman".to_string(),
             value: crate::metrics::spearman(&pred, &gold)?,
-            extra: Vec::new(),
+            extra: Default::default(),
         })
     }
 
@@ -421,10 +421,11 @@ pub(crate) fn classification_quality(
     Ok(Quality {
         metric: "accuracy".to_string(),
         value: crate::metrics::accuracy(&pred, &gold),
-        extra: vec![(
+        extra: [(
             "macro_f1".to_string(),
             crate::metrics::macro_f1(&pred, &gold),
-        )],
+        )]
+        .into(),
     })
 }
 

@@ -337,7 +337,7 @@ impl Runner for GenerationRunner {
         Ok(Quality {
             metric: QUALITY_METRIC.to_string(),
             value: ok as f64 / outcomes.len() as f64,
-            extra: Vec::new(),
+            extra: Default::default(),
         })
     }
 

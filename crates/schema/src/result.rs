@@ -10,15 +10,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::method::{DomainKind, Method, OverallMethod};
+pub use crate::task::Task;
+
 /// The schema version this crate writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// The tasks a result may name (`task` field).
-pub const KNOWN_TASKS: [&str; 3] = [
-    "sentence-similarity",
-    "text-classification",
-    "text-generation",
-];
 
 /// One run of one model on one task: the content of one result file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,8 +23,7 @@ pub struct RunResult {
     pub schema_version: u32,
     pub harness: Harness,
     pub model: Model,
-    /// One of [`KNOWN_TASKS`].
-    pub task: String,
+    pub task: Task,
     pub dataset: Dataset,
     pub hardware: Hardware,
     pub settings: Settings,
@@ -150,62 +145,6 @@ pub struct Settings {
     pub seed: Option<u64>,
 }
 
-/// How a whole run's energy was obtained, over the domains counted in the total.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EnergyMethod {
-    /// Every counted domain was measured (counters or integrated power readings).
-    Measured,
-    /// Every counted domain was estimated (e.g. TDP × utilisation).
-    Estimated,
-    /// Some counted domains measured, some estimated.
-    Mixed,
-}
-
-/// How one domain's energy was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SourceMethod {
-    /// Energy counter deltas (RAPL `energy_uj`, NVML total energy).
-    #[serde(rename = "measured")]
-    Measured,
-    /// Power readings integrated over time (trapezoid rule).
-    #[serde(rename = "measured (power-integrated)")]
-    MeasuredPowerIntegrated,
-    /// A model of power, not a reading.
-    #[serde(rename = "estimated")]
-    Estimated,
-}
-
-impl SourceMethod {
-    /// True for both measured variants.
-    pub fn is_measured(self) -> bool {
-        !matches!(self, SourceMethod::Estimated)
-    }
-}
-
-/// What part of the machine a domain covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DomainKind {
-    CpuPackage,
-    Core,
-    Uncore,
-    Dram,
-    Psys,
-    Gpu,
-}
-
-impl DomainKind {
-    /// Whether this kind is summed into `total_joules`: CPU packages, DRAM and GPUs only
-    /// (core/uncore are inside the package; psys overlaps everything).
-    pub fn counts_in_total(self) -> bool {
-        matches!(
-            self,
-            DomainKind::CpuPackage | DomainKind::Dram | DomainKind::Gpu
-        )
-    }
-}
-
 /// Energy of one domain of one source over a window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceEnergy {
@@ -214,7 +153,7 @@ pub struct SourceEnergy {
     /// Domain name, e.g. `package-0`, `dram-0`, `gpu-0 (NVIDIA H100)`.
     pub domain: String,
     pub kind: DomainKind,
-    pub method: SourceMethod,
+    pub method: Method,
     /// Energy in joules over the window.
     pub joules: f64,
     /// Average power in watts over the window.
@@ -224,7 +163,8 @@ pub struct SourceEnergy {
 /// Energy of the whole run (all repetitions together).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Energy {
-    pub method: EnergyMethod,
+    /// Over the counted domains of the metered sources (known before any query ran).
+    pub method: OverallMethod,
     /// Gross energy in joules of all metered queries, over the counted domains.
     pub total_joules: f64,
     /// `total_joules` / metered queries (0 when no query was metered).
@@ -248,17 +188,31 @@ pub struct Energy {
     pub notes: Vec<String>,
 }
 
-/// Carbon footprint of the gross energy.
+/// Where grams of CO2e come from: the grid's carbon intensity and the data centre's PUE.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Carbon {
-    /// grams CO2-equivalent = `total_joules` / 3.6e6 × intensity × pue.
-    pub g_co2e: f64,
+pub struct CarbonIntensity {
     /// Grid carbon intensity, g CO2e per kWh.
     pub grid_intensity_g_per_kwh: f64,
     /// Where the intensity came from (table row, user flag, default).
     pub intensity_source: String,
     /// Power usage effectiveness multiplier (≥ 1).
     pub pue: f64,
+}
+
+impl CarbonIntensity {
+    /// Grams of CO2e for `joules`: J / 3.6e6 (kWh) × intensity × PUE.
+    pub fn grams(&self, joules: f64) -> f64 {
+        crate::units::grams_co2e(joules, self.grid_intensity_g_per_kwh, self.pue)
+    }
+}
+
+/// Carbon footprint of the gross energy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Carbon {
+    /// grams CO2-equivalent = `total_joules` / 3.6e6 × intensity × pue.
+    pub g_co2e: f64,
+    #[serde(flatten)]
+    pub intensity: CarbonIntensity,
     /// grams CO2e per 1,000 queries.
     pub g_co2e_per_1000_queries: f64,
 }
@@ -354,6 +308,22 @@ pub enum Status {
     Complete,
     /// Stopped early (Ctrl-C, time limit); figures cover what was metered.
     Interrupted,
+}
+
+impl Status {
+    /// The lowercase label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Complete => "complete",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Slurm job the run belonged to.

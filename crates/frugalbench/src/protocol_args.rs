@@ -1,0 +1,100 @@
+//! The options that define a run's protocol, declared once for `run` and `plan`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use frugalbench_workloads::catalogue::Catalogue;
+
+/// Repetitions of the metered block when none is given.
+pub const DEFAULT_REPETITIONS: usize = 3;
+/// Unmetered warm-up queries when none is given.
+pub const DEFAULT_WARMUP: usize = 10;
+/// Metered queries per repetition for named models.
+pub const DEFAULT_QUERIES: usize = 1000;
+/// Metered queries per repetition for the default suite.
+pub const DEFAULT_SUITE_QUERIES: usize = 200;
+
+/// Protocol options shared by `frugalbench run` and `frugalbench plan`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ProtocolArgs {
+    /// A JSONL or CSV dataset with the task's fields, instead of the shipped
+    /// one (the chosen models must then run a single task: name it).
+    #[arg(long, value_name = "FILE")]
+    pub dataset: Option<PathBuf>,
+    /// Metered queries per repetition (the dataset is cycled if shorter)
+    /// [default: 1000 for named models, 200 for the default suite].
+    #[arg(long, short = 'n', value_name = "N")]
+    pub queries: Option<usize>,
+    /// How many times the metered block is repeated (for a confidence
+    /// interval) [default: 3].
+    #[arg(long, short = 'r', value_name = "R")]
+    pub repetitions: Option<usize>,
+    /// Unmetered warm-up queries before the first repetition [default: 10].
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
+    /// CPU threads for Candle [default: the number of physical cores].
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
+    /// The model catalogue [default: ./models.toml if present, else the built-in one].
+    #[arg(long, value_name = "FILE")]
+    pub catalogue: Option<PathBuf>,
+}
+
+impl ProtocolArgs {
+    /// Refuses counts of 0 and a dataset that is not a file.
+    pub fn check(&self) -> Result<()> {
+        for (name, v) in [
+            ("--queries", self.queries),
+            ("--repetitions", self.repetitions),
+            ("--threads", self.threads),
+        ] {
+            if v == Some(0) {
+                bail!("{name} must be at least 1");
+            }
+        }
+        if let Some(path) = &self.dataset {
+            if !path.is_file() {
+                bail!("dataset {} does not exist or is not a file", path.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// Repetitions, defaulted.
+    pub fn repetitions(&self) -> usize {
+        self.repetitions.unwrap_or(DEFAULT_REPETITIONS)
+    }
+
+    /// Warm-up queries, defaulted.
+    pub fn warmup(&self) -> usize {
+        self.warmup.unwrap_or(DEFAULT_WARMUP)
+    }
+
+    /// The catalogue file chosen: `--catalogue`, else `./models.toml` when present, else
+    /// `None` (the built-in one).
+    fn chosen_catalogue(&self) -> Option<&Path> {
+        match &self.catalogue {
+            Some(p) => Some(p.as_path()),
+            None if Path::new("models.toml").is_file() => Some(Path::new("models.toml")),
+            None => None,
+        }
+    }
+
+    /// The catalogue file in use as an absolute path (`None` = the built-in one).
+    pub fn catalogue_path(&self) -> Result<Option<PathBuf>> {
+        let Some(path) = self.chosen_catalogue() else {
+            return Ok(None);
+        };
+        let abs = std::fs::canonicalize(path)
+            .with_context(|| format!("cannot read catalogue {}", path.display()))?;
+        Ok(Some(abs))
+    }
+
+    /// The catalogue in use.
+    pub fn load_catalogue(&self) -> Result<Catalogue> {
+        match self.chosen_catalogue() {
+            Some(path) => Catalogue::load(path),
+            None => Catalogue::builtin(),
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `RunArgs` → [`RunPlan`]: every option checked and resolved once (like ripgrep's
+//! LowArgs → HiArgs). The protocol, the result builder and the writer read the plan only.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use frugalbench_meter::{CarbonIntensity, MeterConfig};
+use frugalbench_workloads::catalogue::{Catalogue, ModelEntry};
+use frugalbench_workloads::datasets::{self, LoadedDataset};
+use frugalbench_workloads::{fetch, Task};
+
+use super::protocol;
+use super::RunArgs;
+use crate::protocol_args::{DEFAULT_QUERIES, DEFAULT_SUITE_QUERIES};
+
+/// One (model, task) job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub entry: ModelEntry,
+    pub task: Task,
+}
+
+/// Text-generation settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Generation {
+    pub max_new_tokens: usize,
+    /// 0 = greedy.
+    pub temperature: f64,
+    /// Used when `temperature` > 0.
+    pub seed: u64,
+}
+
+/// A `frugalbench run`, resolved: what runs, on what data, how, and where results go.
+pub struct RunPlan {
+    pub jobs: Vec<Job>,
+    /// The evaluation data of each task, read and checked before any metering.
+    pub datasets: BTreeMap<Task, LoadedDataset>,
+    /// Metered queries per repetition.
+    pub queries: usize,
+    pub repetitions: usize,
+    pub warmup: usize,
+    pub batch_size: usize,
+    pub generation: Generation,
+    pub device: candle_core::Device,
+    /// The device as named on the command line (`cpu`, `cuda:0`).
+    pub device_name: String,
+    pub threads: usize,
+    pub meter: MeterConfig,
+    /// How long the idle baseline is measured (0: none).
+    pub idle: Duration,
+    pub carbon: CarbonIntensity,
+    pub fetch: fetch::FetchOptions,
+    pub out: PathBuf,
+    pub save_outputs: bool,
+    pub json: bool,
+    /// A planned job stops at its first error, which goes whole into its error file.
+    pub stop_on_error: bool,
+}
+
+impl RunPlan {
+    /// Checks every option and resolves it; reads the catalogue and the datasets.
+    pub fn resolve(args: &RunArgs) -> Result<RunPlan> {
+        args.protocol.check()?;
+        if args.batch_size == 0 {
+            bail!("--batch-size must be at least 1");
+        }
+        if !(args.temperature.is_finite() && args.temperature >= 0.0) {
+            bail!("--temperature must be 0 (greedy) or positive");
+        }
+        if args.max_new_tokens == 0 {
+            bail!("--max-new-tokens must be at least 1");
+        }
+        let catalogue = args.protocol.load_catalogue()?;
+        let jobs = choose_jobs(args, &catalogue)?;
+        let device = parse_device(&args.device)?;
+        // Datasets are read (and checked) before any metering starts, once per task.
+        let mut datasets = BTreeMap::new();
+        for job in &jobs {
+            if let std::collections::btree_map::Entry::Vacant(slot) = datasets.entry(job.task) {
+                slot.insert(match &args.protocol.dataset {
+                    Some(path) => datasets::load(job.task, path)?,
+                    None => datasets::builtin(job.task)?,
+                });
+            }
+        }
+        let default_queries = if args.models.is_empty() {
+            DEFAULT_SUITE_QUERIES
+        } else {
+            DEFAULT_QUERIES
+        };
+        Ok(RunPlan {
+            jobs,
+            datasets,
+            queries: args.protocol.queries.unwrap_or(default_queries),
+            repetitions: args.protocol.repetitions(),
+            warmup: args.protocol.warmup(),
+            batch_size: args.batch_size,
+            generation: Generation {
+                max_new_tokens: args.max_new_tokens,
+                temperature: args.temperature,
+                seed: args.seed,
+            },
+            device,
+            device_name: args.device.clone(),
+            threads: args.protocol.threads.unwrap_or_else(default_threads),
+            meter: args.meter.config()?,
+            idle: args.meter.idle()?,
+            carbon: args.meter.carbon()?,
+            fetch: fetch::FetchOptions {
+                cache_dir: args
+                    .cache_dir
+                    .clone()
+                    .unwrap_or_else(fetch::default_cache_dir),
+                offline: args.offline,
+                verbose: true,
+            },
+            out: args.out.clone(),
+            save_outputs: args.save_outputs,
+            json: args.json,
+            stop_on_error: args.plan.is_some(),
+        })
+    }
+
+    /// The protocol's settings for a task.
+    pub fn protocol_for(&self, task: Task) -> protocol::Settings {
+        protocol::Settings {
+            queries: self.queries,
+            repetitions: self.repetitions,
+            warmup: self.warmup,
+            batch_size: self.batch_size,
+            // Generation has no gold answers: no point in the extra pass.
+            complete_quality: task != Task::TextGeneration,
+        }
+    }
+}
+
+fn choose_jobs(args: &RunArgs, catalogue: &Catalogue) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    if args.models.is_empty() {
+        for (entry, task) in catalogue.defaults() {
+            if args.task.is_none_or(|t| t == task) {
+                jobs.push(Job {
+                    entry: entry.clone(),
+                    task,
+                });
+            }
+        }
+        if jobs.is_empty() {
+            bail!("the catalogue has no default model for the chosen task; name one with --model");
+        }
+    } else {
+        for id in &args.models {
+            let entry = catalogue.get(id)?;
+            match args.task {
+                Some(task) if entry.tasks.contains(&task) => jobs.push(Job {
+                    entry: entry.clone(),
+                    task,
+                }),
+                Some(task) => bail!(
+                    "model `{id}` does not declare task {task} (it declares: {})",
+                    entry
+                        .tasks
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => jobs.extend(entry.tasks.iter().map(|&task| Job {
+                    entry: entry.clone(),
+                    task,
+                })),
+            }
+        }
+    }
+    if args.protocol.dataset.is_some() {
+        let tasks: BTreeSet<Task> = jobs.iter().map(|j| j.task).collect();
+        if tasks.len() > 1 {
+            bail!("--dataset needs --task when the chosen models run more than one task");
+        }
+    }
+    Ok(jobs)
+}
+
+fn default_threads() -> usize {
+    sysinfo::System::physical_core_count()
+        .ok()
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1)
+        .max(1)
+}
+
+fn parse_device(spec: &str) -> Result<candle_core::Device> {
+    if spec == "cpu" {
+        return Ok(candle_core::Device::Cpu);
+    }
+    if let Some(ord) = spec.strip_prefix("cuda") {
+        let ordinal = match ord.strip_prefix(':') {
+            Some(n) => n
+                .parse::<usize>()
+                .with_context(|| format!("bad --device `{spec}`: expected cuda:N"))?,
+            None if ord.is_empty() => 0,
+            None => bail!("bad --device `{spec}`: expected cpu or cuda:N"),
+        };
+        return candle_core::Device::new_cuda(ordinal).with_context(|| {
+            format!("cannot open {spec} (is this binary built with `--features cuda`?)")
+        });
+    }
+    bail!("bad --device `{spec}`: expected cpu or cuda:N")
+}

@@ -1,0 +1,69 @@
+//! The tasks frugalbench can score.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A task, named as in result files and on the command line (kebab-case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Cosine similarity of sentence pairs (quality: Spearman).
+    SentenceSimilarity,
+    /// A label per text (quality: accuracy, macro-F1).
+    TextClassification,
+    /// New tokens after a prompt.
+    TextGeneration,
+}
+
+impl Task {
+    /// Every task, in display order.
+    pub const ALL: [Task; 3] = [
+        Task::SentenceSimilarity,
+        Task::TextClassification,
+        Task::TextGeneration,
+    ];
+
+    /// The kebab-case name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Task::SentenceSimilarity => "sentence-similarity",
+            Task::TextClassification => "text-classification",
+            Task::TextGeneration => "text-generation",
+        }
+    }
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Task {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Task::ALL
+            .iter()
+            .copied()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = Task::ALL.iter().map(|t| t.as_str()).collect();
+                format!("unknown task `{s}` (known: {})", known.join(", "))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_str_and_serde() {
+        for t in Task::ALL {
+            assert_eq!(t.as_str().parse::<Task>(), Ok(t));
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{t}\""));
+        }
+        let err = "text-to-speech".parse::<Task>().unwrap_err();
+        assert!(err.contains("known: sentence-similarity"), "{err}");
+    }
+}
