@@ -22,7 +22,8 @@
 #        export SLURM_CONF=/tmp/frugalbench-slurm/slurm.conf
 #   4. `slurmctld -c` (fresh state) and `slurmd`; the node turns `idle` in about a second.
 #
-# Environment: FRUGALBENCH_BIN (the binary to test; default target/release/frugalbench,
+# Environment: FRUGALBENCH_BIN (the binary to test; default $CARGO_TARGET_DIR/release/frugalbench,
+# else target/release/frugalbench,
 # built if missing), FRUGALBENCH_SLURM_DIR (state folder), SLURM_TEST_TIMEOUT (seconds
 # selftest waits for the array; default 900).
 set -euo pipefail
@@ -239,7 +240,7 @@ leaderboard() {
 selftest() {
   need_root
   local t0=$SECONDS bin work plan started=0
-  bin=${FRUGALBENCH_BIN:-$repo/target/release/frugalbench}
+  bin=${FRUGALBENCH_BIN:-${CARGO_TARGET_DIR:-$repo/target}/release/frugalbench}
   if [ ! -x "$bin" ]; then
     step "cargo build --release -p frugalbench"
     (cd "$repo" && cargo build --release -p frugalbench)

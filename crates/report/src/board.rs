@@ -159,9 +159,10 @@ fn row_of(l: &Loaded) -> Row {
         dtype: r.settings.dtype.clone(),
         batch_size: r.settings.batch_size,
         wh_per_1000_queries: r.energy.wh_per_1000_queries,
+        // Displayed: the lower end clamped at 0 J (the raw interval stays in the result).
         wh_per_1000_ci95: r
             .energy
-            .joules_per_query_ci95
+            .ci95_display()
             .map(|[lo, hi]| [wh_per_1000_queries(lo), wh_per_1000_queries(hi)]),
         net_wh_per_1000_queries: r.net_wh_per_1000(),
         joules_per_query: r.energy.joules_per_query,

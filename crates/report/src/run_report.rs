@@ -44,7 +44,7 @@ pub fn summary_markdown(l: &Loaded, charts: &[(&str, String)], notes: &[String])
         OverallMethod::Mixed => format!("**partly estimated** ({})", md_cell(&sources(r))),
     };
     let ci = e
-        .joules_per_query_ci95
+        .ci95_display()
         .map(|[lo, hi]| {
             format!(
                 " (95% CI {}–{})",
