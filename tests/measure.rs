@@ -227,4 +227,80 @@ fn measure_rejects_bad_options_with_one_error_line() {
         .output()
         .unwrap();
     assert_one_error_line(&o, "XX");
+    let o = bin()
+        .args(["measure", "--idle-seconds", "1e12", "--", "true"])
+        .output()
+        .unwrap();
+    assert_one_error_line(&o, "--idle-seconds must be between 0 and 3600");
+}
+
+/// SIGINT during the idle baseline: exit 130 at once, the command never runs.
+#[test]
+fn ctrl_c_during_the_idle_baseline_stops_before_the_command() {
+    let empty = tempfile::tempdir().unwrap();
+    let marker = empty.path().join("ran");
+    let started = Instant::now();
+    let child = bin()
+        .args([
+            "measure",
+            "--no-nvml",
+            "--idle-seconds",
+            "30",
+            "--powercap-root",
+        ])
+        .arg(empty.path())
+        .args(["--", "touch"])
+        .arg(&marker)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "waited out the baseline"
+    );
+    assert!(!marker.exists(), "the command ran");
+    assert!(stderr(&o).contains("was not run"), "{}", stderr(&o));
+}
+
+/// A command killed by a signal is reported as such, not as an exit status.
+#[test]
+fn a_killed_command_is_reported_with_its_signal() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args([
+            "measure",
+            "--json",
+            "--no-nvml",
+            "--idle-seconds",
+            "0",
+            "--powercap-root",
+        ])
+        .arg(empty.path())
+        .args(["--", "sh", "-c", "kill -9 $$"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(137), "{}", stderr(&o));
+    let v = json_stdout(&o);
+    assert_eq!(v["signal"], 9, "{v:#}");
+    let o = bin()
+        .args([
+            "measure",
+            "--no-nvml",
+            "--idle-seconds",
+            "0",
+            "--powercap-root",
+        ])
+        .arg(empty.path())
+        .args(["--", "sh", "-c", "kill -9 $$"])
+        .output()
+        .unwrap();
+    assert!(stderr(&o).contains("killed by signal 9"), "{}", stderr(&o));
 }

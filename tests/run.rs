@@ -321,6 +321,53 @@ fn ctrl_c_during_warm_up_on_rapl_records_measured_with_no_repetition() {
     assert_eq!(v["energy"]["method"], "measured", "{v:#}");
     assert_eq!(v["repetitions"].as_array().unwrap().len(), 0, "{v:#}");
     assert_eq!(v["energy"]["total_joules"], 0.0);
+    // Not `-0.0` (an empty float sum in Rust starts from −0.0).
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(!text.contains("-0.0"), "{text}");
+}
+
+/// SIGTERM during the unmetered quality pass (after every metered query): the result is
+/// `interrupted` with no quality figure, not `complete` with a quality over part of the rows.
+#[test]
+fn sigterm_during_the_quality_pass_gives_interrupted_without_quality() {
+    let s = tiny_setup();
+    let big = s.similarity.with_file_name("many-pairs.jsonl");
+    let mut rows = String::new();
+    for i in 0..200_000 {
+        rows.push_str(&format!(
+            "{{\"sentence1\": \"a cat {i}\", \"sentence2\": \"the dog {}\", \"score\": {}}}\n",
+            i % 7,
+            i % 5
+        ));
+    }
+    std::fs::write(&big, rows).unwrap();
+    let child = s
+        .run()
+        .args(["--model", "tiny-bert", "--task", "sentence-similarity"])
+        .arg("--dataset")
+        .arg(&big)
+        .args(["--queries", "1", "--repetitions", "1", "--warmup", "0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let files = json_files(&s.out);
+    assert_eq!(files.len(), 1, "{files:?}\n{}", stderr(&o));
+    let v = read_valid_result(&files[0]);
+    assert_eq!(v["status"], "interrupted", "{v:#}");
+    assert!(v.get("quality").is_none(), "{v:#}");
+    assert_eq!(v["repetitions"][0]["queries"], 1);
+    let notes = v["energy"]["notes"].to_string();
+    assert!(notes.contains("quality not computed"), "{notes}");
 }
 
 #[test]

@@ -17,7 +17,10 @@ use crate::cli::MeasureArgs;
 #[derive(Debug, Serialize)]
 pub struct MeasureReport {
     pub command: Vec<String>,
+    /// The command's exit status, or 128 + the signal that killed it.
     pub exit_code: i32,
+    /// The signal that killed the command (`null` when it exited by itself).
+    pub signal: Option<i32>,
     pub duration_s: f64,
     /// Gross energy over the CPU-package, DRAM and GPU domains (never core,
     /// uncore or psys, which are inside or around those).
@@ -108,7 +111,12 @@ pub fn run(args: &MeasureArgs) -> Result<i32> {
             idle_for.as_secs_f64()
         );
     }
-    let idle = meter.idle_baseline(idle_for)?;
+    let idle = meter.idle_baseline_or_stop(idle_for, &interrupted)?;
+    if interrupted.load(Ordering::SeqCst) {
+        meter.stop();
+        eprintln!("frugalbench: interrupted during the idle baseline; `{program}` was not run");
+        return Ok(130);
+    }
     let window = meter.begin();
     let status = Command::new(program)
         .args(&args.command[1..])
@@ -119,10 +127,10 @@ pub fn run(args: &MeasureArgs) -> Result<i32> {
     meter.stop();
     let status = status?;
 
-    let exit_code = exit_code(&status);
+    let (exit_code, signal) = exit_code(&status);
     let report = build_report(
         args,
-        exit_code,
+        (exit_code, signal),
         &mut measurement,
         idle.as_ref(),
         &carbon,
@@ -137,23 +145,24 @@ pub fn run(args: &MeasureArgs) -> Result<i32> {
     Ok(exit_code)
 }
 
-fn exit_code(status: &std::process::ExitStatus) -> i32 {
+/// The exit code to pass on (128 + signal for a killed command, as shells do) and the signal.
+fn exit_code(status: &std::process::ExitStatus) -> (i32, Option<i32>) {
     if let Some(code) = status.code() {
-        return code;
+        return (code, None);
     }
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
         if let Some(sig) = status.signal() {
-            return 128 + sig;
+            return (128 + sig, Some(sig));
         }
     }
-    1
+    (1, None)
 }
 
 fn build_report(
     args: &MeasureArgs,
-    exit_code: i32,
+    (exit_code, signal): (i32, Option<i32>),
     m: &mut Measurement,
     idle: Option<&IdleBaseline>,
     carbon: &CarbonIntensity,
@@ -168,6 +177,7 @@ fn build_report(
     MeasureReport {
         command: args.command.clone(),
         exit_code,
+        signal,
         duration_s: m.duration_s,
         energy_joules: energy,
         energy_wh: energy / 3600.0,
@@ -275,11 +285,13 @@ fn render_text(r: &MeasureReport) -> String {
             " note: interrupted by Ctrl-C; figures cover the time until the command ended\n",
         );
     }
-    if r.exit_code != 0 {
-        out.push_str(&format!(
+    match r.signal {
+        Some(sig) => out.push_str(&format!(" note: the command was killed by signal {sig}\n")),
+        None if r.exit_code != 0 => out.push_str(&format!(
             " note: the command exited with status {}\n",
             r.exit_code
-        ));
+        )),
+        None => {}
     }
     out.push('\n');
     out

@@ -7,6 +7,9 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use frugalbench_meter::{CarbonIntensity, MeterConfig};
 
+/// The longest idle baseline accepted (an hour is already far more than a stable figure needs).
+pub const MAX_IDLE_SECONDS: f64 = 3600.0;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct MeterArgs {
     /// Root of the powercap sysfs tree that holds the RAPL zones.
@@ -65,9 +68,10 @@ impl MeterArgs {
     }
 
     pub fn idle(&self) -> Result<Duration> {
-        if !(self.idle_seconds.is_finite() && self.idle_seconds >= 0.0) {
+        if !(self.idle_seconds.is_finite() && (0.0..=MAX_IDLE_SECONDS).contains(&self.idle_seconds))
+        {
             bail!(
-                "--idle-seconds must be 0 or a positive number, got {}",
+                "--idle-seconds must be between 0 and {MAX_IDLE_SECONDS} seconds, got {}",
                 self.idle_seconds
             );
         }

@@ -128,7 +128,12 @@ fn execute(plan: &RunPlan) -> Result<i32> {
             plan.idle.as_secs_f64()
         );
     }
-    let idle = meter.idle_baseline(plan.idle)?;
+    let idle = meter.idle_baseline_or_stop(plan.idle, &interrupted)?;
+    if interrupted.load(Ordering::SeqCst) {
+        meter.stop();
+        eprintln!("frugalbench: interrupted during the idle baseline; nothing was run");
+        return Ok(130);
+    }
     let machine = record::Machine::detect(&meter, idle.as_ref())?;
 
     let mut summaries = Vec::new();

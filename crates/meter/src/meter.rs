@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -337,11 +337,31 @@ impl Meter {
 
     /// Mean power per domain over `dur` of (hopefully) idling. `None` when `dur` is 0.
     pub fn idle_baseline(&self, dur: Duration) -> anyhow::Result<Option<IdleBaseline>> {
+        self.idle_baseline_or_stop(dur, &AtomicBool::new(false))
+    }
+
+    /// As [`Meter::idle_baseline`], but gives up as soon as `stop` is set (checked every
+    /// 50 ms): then `None`, and the caller sees `stop` set.
+    pub fn idle_baseline_or_stop(
+        &self,
+        dur: Duration,
+        stop: &AtomicBool,
+    ) -> anyhow::Result<Option<IdleBaseline>> {
         if dur.is_zero() {
             return Ok(None);
         }
         let w = self.begin();
-        std::thread::sleep(dur);
+        let until = Instant::now() + dur;
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
         let m = self.end(w);
         Ok(Some(IdleBaseline {
             seconds: m.duration_s,

@@ -12,7 +12,7 @@ use crate::method::OverallMethod;
 use crate::result::*;
 use crate::stats;
 use crate::task::Task;
-use crate::units::{per, wh_per_1000_queries};
+use crate::units::{per, sum, wh_per_1000_queries};
 
 /// Note added when the net-of-idle energy was clamped at 0.
 pub const NET_CLAMPED_NOTE: &str =
@@ -152,11 +152,10 @@ pub fn net_joules_per_query(
 
 /// Sum of the joules of the domains that count in totals (CPU packages, DRAM, GPUs).
 pub fn counted_joules(sources: &[SourceEnergy]) -> f64 {
-    sources
+    sum(sources
         .iter()
         .filter(|s| s.kind.counts_in_total())
-        .map(|s| s.joules)
-        .sum()
+        .map(|s| s.joules))
 }
 
 /// The overall method of the domains that count in totals; `None` when there are none.
@@ -213,8 +212,8 @@ fn energy(
     mut notes: Vec<String>,
 ) -> Energy {
     let queries: u64 = reps.iter().map(|r| r.queries).sum();
-    let wall: f64 = reps.iter().map(|r| r.wall_seconds).sum();
-    let total_joules: f64 = reps.iter().map(|r| r.total_joules).sum();
+    let wall = sum(reps.iter().map(|r| r.wall_seconds));
+    let total_joules = sum(reps.iter().map(|r| r.total_joules));
     let joules_per_query = per(total_joules, queries);
     let net_joules_per_query = idle.map(|w| {
         let (net, clamped) = net_joules_per_query(total_joules, w, wall, queries);
@@ -253,7 +252,7 @@ fn push_once(notes: &mut Vec<String>, note: &str) {
 
 fn timing(reps: &[Repetition], latency_ms: LatencyMs) -> Timing {
     let queries: u64 = reps.iter().map(|r| r.queries).sum();
-    let wall: f64 = reps.iter().map(|r| r.wall_seconds).sum();
+    let wall = sum(reps.iter().map(|r| r.wall_seconds));
     Timing {
         wall_seconds: wall,
         queries_per_second: if wall > 0.0 {
@@ -278,9 +277,9 @@ fn phase_joules(reps: &[Repetition]) -> Option<(f64, f64)> {
     if reps.is_empty() {
         return None;
     }
-    let prefill: Option<f64> = reps.iter().map(|r| r.prefill_joules).sum();
-    let decode: Option<f64> = reps.iter().map(|r| r.decode_joules).sum();
-    Some((prefill?, decode?))
+    let prefill: Option<Vec<f64>> = reps.iter().map(|r| r.prefill_joules).collect();
+    let decode: Option<Vec<f64>> = reps.iter().map(|r| r.decode_joules).collect();
+    Some((sum(prefill?), sum(decode?)))
 }
 
 #[allow(clippy::too_many_arguments)]

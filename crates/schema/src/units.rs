@@ -30,6 +30,12 @@ pub fn per(amount: f64, count: u64) -> f64 {
     }
 }
 
+/// The sum of `values`, starting from +0.0: an empty sum is `0`, never `-0` (Rust's float
+/// `Sum` starts from −0.0, which would reach result files of runs with no repetition as `-0.0`).
+pub fn sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    values.into_iter().fold(0.0, |a, b| a + b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +45,12 @@ mod tests {
         assert_eq!(wh_per_1000_queries(3.6), 1.0);
         assert_eq!(wh_per_1000_queries(36.0), 10.0);
         assert_eq!(wh_per_1000_queries(0.0), 0.0);
+    }
+
+    #[test]
+    fn an_empty_sum_is_positive_zero() {
+        assert!(sum([]).is_sign_positive());
+        assert_eq!(sum([1.5, 2.0]), 3.5);
     }
 
     #[test]

@@ -217,6 +217,8 @@ pub fn execute(
         let rest: Vec<usize> = (settings.queries..len).collect();
         for items in rest.chunks(settings.batch_size) {
             if interrupted.load(Ordering::SeqCst) {
+                // Quality over part of the rows would mislead: the run is interrupted.
+                measured.interrupted = true;
                 break;
             }
             let outcomes = runner

@@ -78,13 +78,22 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
         .cloned()
         .collect();
     let unique = unique_outcomes(&all);
-    let quality = if unique.is_empty() {
+    let mut notes = i.machine.meter_notes.clone();
+    // An interrupted run scored only part of the rows: no quality figure rather than a
+    // misleading one.
+    let quality = if measured.interrupted {
+        notes.push(format!(
+            "quality not computed: the run was interrupted after {} of {} evaluation rows",
+            unique.len(),
+            i.dataset.eval_len()
+        ));
+        None
+    } else if unique.is_empty() {
         None
     } else {
         Some(i.runner.quality(&unique)?)
     };
 
-    let mut notes = i.machine.meter_notes.clone();
     for rep in &measured.repetitions {
         notes.extend(rep.measurement.notes.iter().cloned());
     }
