@@ -61,6 +61,12 @@ tasks = ["sentence-similarity"]
 arch = "bert"
 path = "tiny-bert"
 max_seq_len = 64
+
+[[model]]
+id = "odd-arch"
+tasks = ["sentence-similarity"]
+arch = "quantized-llama"
+path = "tiny-bert"
 "#,
     )
     .unwrap();
@@ -269,8 +275,13 @@ fn plan_writes_the_jobs_and_an_sbatch_array() {
 fn plan_rejects_bad_input_and_writes_nothing() {
     let s = setup();
     let plan = s.path("plan");
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--models", "no-such-model"], "no-such-model"),
+        // An arch `run` would refuse is refused when planning.
+        (
+            &["--models", "odd-arch"],
+            "arch `quantized-llama` cannot run sentence-similarity",
+        ),
         (
             &["--models", "broken-bert", "--tasks", "text-generation"],
             "declares none of the tasks",

@@ -226,6 +226,82 @@ fn run_rejects_bad_input_with_one_error_line() {
         json_files(&s.out).is_empty(),
         "nothing may be written on bad input"
     );
+
+    // Datasets that would only fail after metering are refused before it.
+    for (name, text, needle) in [
+        (
+            "one.jsonl",
+            "{\"sentence1\": \"a\", \"sentence2\": \"b\", \"score\": 1}\n",
+            "at least 2 sentence pairs",
+        ),
+        (
+            "flat.jsonl",
+            "{\"sentence1\": \"a\", \"sentence2\": \"b\", \"score\": 2}\n{\"sentence1\": \"c\", \"sentence2\": \"d\", \"score\": 2}\n",
+            "constant score",
+        ),
+    ] {
+        let path = s.similarity.with_file_name(name);
+        std::fs::write(&path, text).unwrap();
+        let o = s
+            .run()
+            .args(["--model", "tiny-bert", "--task", "sentence-similarity"])
+            .arg("--dataset")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_one_error_line(&o, needle);
+        assert!(!stderr(&o).contains("frugalbench: metering"), "{}", stderr(&o));
+    }
+
+    // An --out that cannot hold results is refused before the work, not after it.
+    let file = s.similarity.with_file_name("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let o = bin()
+        .arg("run")
+        .arg("--catalogue")
+        .arg(&s.catalogue)
+        .arg("--out")
+        .arg(file.join("results"))
+        .arg("--cache-dir")
+        .arg(&s.cache)
+        .arg("--powercap-root")
+        .arg(&s.powercap)
+        .args(["--no-nvml", "--idle-seconds", "0", "--model", "tiny-bert"])
+        .output()
+        .unwrap();
+    assert_one_error_line(&o, "is not a folder");
+    assert!(
+        !stderr(&o).contains("frugalbench: metering"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A catalogue entry whose folder is empty is found before any model is fetched.
+    let cat = s.catalogue.with_file_name("two.toml");
+    std::fs::create_dir_all(s.catalogue.with_file_name("empty-model")).unwrap();
+    std::fs::write(
+        &cat,
+        "[[model]]\nid = \"tiny-bert\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"tiny-bert\"\n\n\
+         [[model]]\nid = \"hollow\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"empty-model\"\n",
+    )
+    .unwrap();
+    let o = bin()
+        .arg("run")
+        .arg("--catalogue")
+        .arg(&cat)
+        .arg("--out")
+        .arg(&s.out)
+        .arg("--cache-dir")
+        .arg(&s.cache)
+        .arg("--powercap-root")
+        .arg(&s.powercap)
+        .args(["--no-nvml", "--idle-seconds", "0"])
+        .args(["--model", "tiny-bert", "--model", "hollow"])
+        .output()
+        .unwrap();
+    assert_one_error_line(&o, "is an empty folder");
+    assert!(!stderr(&o).contains("hashing"), "{}", stderr(&o));
+    assert!(json_files(&s.out).is_empty());
 }
 
 #[test]
@@ -390,13 +466,7 @@ fn run_refuses_an_arch_that_cannot_do_the_task() {
         .args(["--no-nvml", "--idle-seconds", "0"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let err = stderr(&o);
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "{err}");
-    assert!(
-        lines[0].contains("arch `quantized-llama` cannot run sentence-similarity"),
-        "{err}"
-    );
+    // Refused while the options are resolved: bad input, exit 2, nothing fetched or run.
+    assert_one_error_line(&o, "arch `quantized-llama` cannot run sentence-similarity");
     assert!(json_files(&s.out).is_empty());
 }

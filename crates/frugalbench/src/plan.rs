@@ -82,6 +82,9 @@ pub fn run(args: &Args) -> Result<i32> {
         None => Catalogue::builtin()?,
     };
     let pairs = choose_jobs(args, &catalogue)?;
+    for (id, task) in &pairs {
+        crate::protocol_args::check_job(catalogue.get(id)?, *task)?;
+    }
     let dataset = match &args.protocol.dataset {
         Some(p) => Some(
             std::fs::canonicalize(p)

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use frugalbench_workloads::catalogue::Catalogue;
+use frugalbench_workloads::catalogue::{Catalogue, ModelEntry, Source};
+use frugalbench_workloads::{runners, Task};
 
 /// Repetitions of the metered block when none is given.
 pub const DEFAULT_REPETITIONS: usize = 3;
@@ -97,4 +98,64 @@ impl ProtocolArgs {
             None => Catalogue::builtin(),
         }
     }
+}
+
+/// Checks, before anything is fetched or metered, that a (model, task) job can run: its arch
+/// has a runner for the task, and a local `path` source exists (a folder must not be empty).
+pub fn check_job(entry: &ModelEntry, task: Task) -> Result<()> {
+    let arches = runners::arches_for(task);
+    if !arches.contains(&entry.arch.as_str()) {
+        bail!(
+            "model `{}`: arch `{}` cannot run {task} (archs for {task}: {})",
+            entry.id,
+            entry.arch,
+            arches.join(", ")
+        );
+    }
+    if let Source::Path(p) = &entry.source {
+        if !p.exists() {
+            bail!("model `{}`: path {} does not exist", entry.id, p.display());
+        }
+        if p.is_dir() {
+            let empty = std::fs::read_dir(p)
+                .with_context(|| format!("model `{}`: cannot list {}", entry.id, p.display()))?
+                .next()
+                .is_none();
+            if empty {
+                bail!(
+                    "model `{}`: path {} is an empty folder",
+                    entry.id,
+                    p.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that results can be written under `out` before any work: the nearest existing
+/// folder on its path must be a folder we can create files in.
+pub fn check_out_dir(out: &Path) -> Result<()> {
+    let mut at = out;
+    while !at.exists() {
+        match at.parent() {
+            Some(p) if !p.as_os_str().is_empty() => at = p,
+            _ => {
+                at = Path::new(".");
+                break;
+            }
+        }
+    }
+    if !at.is_dir() {
+        bail!(
+            "--out {}: {} is not a folder, so no result could be written there",
+            out.display(),
+            at.display()
+        );
+    }
+    let probe = at.join(format!(".frugalbench-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("--out {}: cannot write in {}", out.display(), at.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }

@@ -208,12 +208,21 @@ pub fn parse(
         sha256,
         rows,
     };
-    let unseen = loaded.unseen_test_labels();
-    if !unseen.is_empty() {
-        eprintln!(
-            "warning: {source}: test label(s) never seen in the train rows: {} (they cannot be predicted by a head fitted on train)",
-            unseen.join(", ")
-        );
+    if let DatasetRows::Similarity(pairs) = &loaded.rows {
+        // Spearman needs two pairs and a spread of gold scores: refuse here, before metering,
+        // rather than after the work when the score turns out undefined.
+        if pairs.len() < 2 {
+            bail!(
+                "{source}: Spearman needs at least 2 sentence pairs, the dataset has {}",
+                pairs.len()
+            );
+        }
+        if pairs.iter().all(|p| p.score == pairs[0].score) {
+            bail!(
+                "{source}: every gold score is {}: Spearman is undefined for a constant score",
+                pairs[0].score
+            );
+        }
     }
     Ok(loaded)
 }

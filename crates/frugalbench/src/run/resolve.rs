@@ -13,7 +13,7 @@ use frugalbench_workloads::{fetch, Task};
 
 use super::protocol;
 use super::RunArgs;
-use crate::protocol_args::{DEFAULT_QUERIES, DEFAULT_SUITE_QUERIES};
+use crate::protocol_args::{check_job, check_out_dir, DEFAULT_QUERIES, DEFAULT_SUITE_QUERIES};
 
 /// One (model, task) job.
 #[derive(Debug, Clone)]
@@ -74,6 +74,11 @@ impl RunPlan {
         }
         let catalogue = args.protocol.load_catalogue()?;
         let jobs = choose_jobs(args, &catalogue)?;
+        // The whole job list is checked before any model is fetched.
+        for job in &jobs {
+            check_job(&job.entry, job.task)?;
+        }
+        check_out_dir(&args.out)?;
         let device = parse_device(&args.device)?;
         // Datasets are read (and checked) before any metering starts, once per task.
         let mut datasets = BTreeMap::new();
