@@ -7,6 +7,7 @@
 //! - [`datasets`]: load JSONL/CSV datasets for each task with precise errors.
 //! - [`metrics`]: quality metrics (Spearman, accuracy, macro-F1).
 //! - [`runners`]: one Candle runner per model family, behind the [`Runner`] trait.
+//! - `testing` (feature `testing`): tiny random checkpoints for tests and benches.
 
 pub mod catalogue;
 pub mod datasets;
@@ -14,6 +15,7 @@ pub mod fetch;
 pub mod integrity;
 pub mod metrics;
 pub mod runners;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use serde::{Deserialize, Serialize};
