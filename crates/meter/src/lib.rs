@@ -12,6 +12,7 @@ pub mod carbon;
 mod config;
 mod domain;
 pub mod estimate;
+#[cfg(feature = "testing")]
 pub mod fake;
 mod measurement;
 mod meter;

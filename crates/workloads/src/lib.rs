@@ -3,15 +3,19 @@
 //! Module ownership (one job each):
 //! - [`catalogue`]: parse `models.toml` into [`catalogue::ModelEntry`] values.
 //! - [`fetch`]: get a model's files onto disk (hf-hub cache, local path, pip mirror) and hash them.
+//! - [`integrity`]: check weight files (safetensors) before they are hashed or memory-mapped.
 //! - [`datasets`]: load JSONL/CSV datasets for each task with precise errors.
 //! - [`metrics`]: quality metrics (Spearman, accuracy, macro-F1).
 //! - [`runners`]: one Candle runner per model family, behind the [`Runner`] trait.
+//! - `testing` (feature `testing`): tiny random checkpoints for tests and benches.
 
 pub mod catalogue;
 pub mod datasets;
 pub mod fetch;
+pub mod integrity;
 pub mod metrics;
 pub mod runners;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use serde::{Deserialize, Serialize};

@@ -14,7 +14,6 @@
 
 mod embedder;
 mod head;
-pub(crate) mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -31,10 +30,39 @@ pub use head::{
     HEAD_FORMAT,
 };
 
+use super::common::text;
+use super::common::{
+    classification_quality, classification_rows, row_at, safetensors_weights, RowModel, RowsRunner,
+};
+use super::Family;
 use crate::catalogue::ModelEntry;
 use crate::datasets::{DatasetRows, LabelRow, LoadedDataset, PairRow};
 use crate::fetch::ModelFiles;
-use crate::{PhaseHook, Prediction, Quality, QueryOutcome, Runner, RunnerOptions};
+use crate::{Prediction, Quality, QueryOutcome, Runner, RunnerOptions, Task};
+
+/// The `arch` of the BERT-family encoder runners.
+pub const BERT_ARCH: &str = "bert";
+
+/// Sentence similarity with BERT embeddings (dispatch-table row).
+pub const SIMILARITY: Family = Family {
+    task: Task::SentenceSimilarity,
+    arches: &[BERT_ARCH],
+    handles: is_bert,
+    load: load_similarity,
+};
+
+/// Text classification with BERT embeddings and a fitted head (dispatch-table row).
+pub const CLASSIFICATION: Family = Family {
+    task: Task::TextClassification,
+    arches: &[BERT_ARCH],
+    handles: is_bert,
+    load: load_classification,
+};
+
+/// Whether `arch` is the BERT encoder.
+pub fn is_bert(arch: &str) -> bool {
+    arch == BERT_ARCH
+}
 
 /// Rows embedded per forward pass while fitting the head.
 const TRAIN_BATCH: usize = 32;
@@ -55,10 +83,10 @@ pub fn load_similarity(
     };
     anyhow::ensure!(!rows.is_empty(), "dataset `{}` has no rows", dataset.id);
     let embedder = embedder_for(entry, files, &opts.device)?;
-    Ok(Box::new(SimilarityRunner {
-        embedder,
-        rows: rows.clone(),
-    }))
+    Ok(Box::new(RowsRunner::new(
+        PairSimilarity::new(embedder),
+        rows.clone(),
+    )))
 }
 
 /// Load the embedding + fitted-head classifier for `entry` bound to
@@ -70,13 +98,7 @@ pub fn load_classification(
     dataset: &LoadedDataset,
     opts: &RunnerOptions,
 ) -> Result<Box<dyn Runner>> {
-    let DatasetRows::Classification { train, test } = &dataset.rows else {
-        anyhow::bail!(
-            "dataset `{}` is not a text-classification dataset (model `{}`)",
-            dataset.id,
-            entry.id
-        );
-    };
+    let (train, test) = classification_rows(entry, dataset)?;
     anyhow::ensure!(
         !train.is_empty(),
         "dataset `{}` has no train rows to fit a classification head on",
@@ -103,12 +125,12 @@ pub fn load_classification(
         &params,
         &opts.cache_dir,
     )?;
-    Ok(Box::new(HeadClassifierRunner {
+    let classifier = HeadClassifier {
         embedder,
         head,
         head_path: Some(head_path),
-        rows: test.clone(),
-    }))
+    };
+    Ok(Box::new(RowsRunner::new(classifier, test.to_vec())))
 }
 
 /// Where the head fitted for `model_id` on `train` is cached:
@@ -222,17 +244,9 @@ pub fn head_params(entry: &ModelEntry) -> Result<HeadParams> {
 
 /// Build the [`Embedder`] for a catalogue entry from its fetched files and settings.
 pub fn embedder_for(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> Result<Embedder> {
-    let weights = match files.file("model.safetensors") {
-        Ok(p) => p.to_path_buf(),
-        Err(e) => files
-            .find_ext("safetensors")
-            .map(|p| p.to_path_buf())
-            .ok_or(e)
-            .with_context(|| format!("model `{}` has no safetensors weights", entry.id))?,
-    };
     let embedder_files = EmbedderFiles {
         config: files.file("config.json")?.to_path_buf(),
-        weights,
+        weights: safetensors_weights(entry, files)?,
         tokenizer: files.file("tokenizer.json")?.to_path_buf(),
         pooling_config: files
             .file("1_Pooling/config.json")
@@ -257,55 +271,33 @@ pub fn embedder_for(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> 
         .with_context(|| format!("loading encoder `{}`", entry.id))
 }
 
-/// Sentence-similarity runner: one query = one pair.
-pub struct SimilarityRunner {
+/// Sentence similarity with an [`Embedder`]: one query = one pair, predicting their cosine;
+/// quality is Spearman's ρ against the gold scores.
+pub struct PairSimilarity {
     embedder: Embedder,
-    rows: Vec<PairRow>,
 }
 
-impl SimilarityRunner {
-    /// Bind an already loaded embedder to similarity rows.
-    pub fn new(embedder: Embedder, rows: Vec<PairRow>) -> Self {
-        SimilarityRunner { embedder, rows }
-    }
-}
+impl RowModel for PairSimilarity {
+    type Row = PairRow;
 
-impl Runner for SimilarityRunner {
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn run_batch(
-        &mut self,
-        items: &[usize],
-        _hook: &mut dyn PhaseHook,
-    ) -> Result<Vec<QueryOutcome>> {
-        if items.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut texts = Vec::with_capacity(items.len() * 2);
-        for &i in items {
-            let row = row_at(&self.rows, i)?;
+    fn predict(&self, rows: &[&PairRow]) -> Result<Vec<(Prediction, usize)>> {
+        let mut texts = Vec::with_capacity(rows.len() * 2);
+        for row in rows {
             texts.push(row.sentence1.as_str());
             texts.push(row.sentence2.as_str());
         }
         let emb = self.embedder.embed(&texts)?;
-        Ok(items
-            .iter()
-            .enumerate()
-            .map(|(j, &item)| QueryOutcome {
-                item,
-                input_tokens: emb.tokens[2 * j] + emb.tokens[2 * j + 1],
-                output_tokens: 0,
-                prediction: Prediction::Similarity(cosine(
-                    &emb.vectors[2 * j],
-                    &emb.vectors[2 * j + 1],
-                )),
+        Ok((0..rows.len())
+            .map(|j| {
+                (
+                    Prediction::Similarity(cosine(&emb.vectors[2 * j], &emb.vectors[2 * j + 1])),
+                    emb.tokens[2 * j] + emb.tokens[2 * j + 1],
+                )
             })
             .collect())
     }
 
-    fn quality(&self, outcomes: &[QueryOutcome]) -> Result<Quality> {
+    fn quality(&self, rows: &[PairRow], outcomes: &[QueryOutcome]) -> Result<Quality> {
         let mut pred = Vec::with_capacity(outcomes.len());
         let mut gold = Vec::with_capacity(outcomes.len());
         for o in outcomes {
@@ -313,7 +305,7 @@ impl Runner for SimilarityRunner {
                 anyhow::bail!("item {}: expected a similarity prediction", o.item);
             };
             pred.push(*s as f64);
-            gold.push(row_at(&self.rows, o.item)?.score);
+            gold.push(row_at(rows, o.item)?.score);
         }
         Ok(Quality {
             metric: "spearman".to_string(),
@@ -327,18 +319,27 @@ impl Runner for SimilarityRunner {
     }
 }
 
+impl PairSimilarity {
+    /// Use an already loaded embedder.
+    pub fn new(embedder: Embedder) -> Self {
+        PairSimilarity { embedder }
+    }
+}
+
+/// Sentence-similarity runner: one query = one pair.
+pub type SimilarityRunner = RowsRunner<PairSimilarity>;
+
 /// Embedding + fitted linear head classifier: one query = one text.
-pub struct HeadClassifierRunner {
+pub struct HeadClassifier {
     embedder: Embedder,
     head: LinearHead,
     /// Where the head is cached, when it came from [`fitted_head`].
     head_path: Option<PathBuf>,
-    rows: Vec<LabelRow>,
 }
 
-impl HeadClassifierRunner {
-    /// Bind an embedder and a fitted head to evaluation rows.
-    pub fn new(embedder: Embedder, head: LinearHead, rows: Vec<LabelRow>) -> Result<Self> {
+impl HeadClassifier {
+    /// Pair an embedder with a fitted head of the same width.
+    pub fn new(embedder: Embedder, head: LinearHead) -> Result<Self> {
         head.validate()?;
         anyhow::ensure!(
             head.dim() == embedder.dim(),
@@ -346,11 +347,10 @@ impl HeadClassifierRunner {
             head.dim(),
             embedder.dim()
         );
-        Ok(HeadClassifierRunner {
+        Ok(HeadClassifier {
             embedder,
             head,
             head_path: None,
-            rows,
         })
     }
 
@@ -360,38 +360,25 @@ impl HeadClassifierRunner {
     }
 }
 
-impl Runner for HeadClassifierRunner {
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
+impl RowModel for HeadClassifier {
+    type Row = LabelRow;
 
-    fn run_batch(
-        &mut self,
-        items: &[usize],
-        _hook: &mut dyn PhaseHook,
-    ) -> Result<Vec<QueryOutcome>> {
-        if items.is_empty() {
-            return Ok(Vec::new());
-        }
-        let texts = items
-            .iter()
-            .map(|&i| row_at(&self.rows, i).map(|r| r.text.as_str()))
-            .collect::<Result<Vec<_>>>()?;
+    fn predict(&self, rows: &[&LabelRow]) -> Result<Vec<(Prediction, usize)>> {
+        let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
         let emb = self.embedder.embed(&texts)?;
-        Ok(items
+        Ok(emb
+            .vectors
             .iter()
-            .zip(emb.vectors.iter().zip(&emb.tokens))
-            .map(|(&item, (v, &tokens))| QueryOutcome {
-                item,
-                input_tokens: tokens,
-                output_tokens: 0,
-                prediction: Prediction::Label(self.head.labels[self.head.predict(v)].clone()),
+            .zip(&emb.tokens)
+            .map(|(v, &tokens)| {
+                let label = self.head.labels[self.head.predict(v)].clone();
+                (Prediction::Label(label), tokens)
             })
             .collect())
     }
 
-    fn quality(&self, outcomes: &[QueryOutcome]) -> Result<Quality> {
-        classification_quality(&self.rows, outcomes)
+    fn quality(&self, rows: &[LabelRow], outcomes: &[QueryOutcome]) -> Result<Quality> {
+        classification_quality(rows, outcomes)
     }
 
     fn dtype(&self) -> String {
@@ -403,38 +390,5 @@ impl Runner for HeadClassifierRunner {
     }
 }
 
-/// Accuracy (with macro-F1 in `extra`) of label predictions against `rows`.
-pub(crate) fn classification_quality(
-    rows: &[LabelRow],
-    outcomes: &[QueryOutcome],
-) -> Result<Quality> {
-    let mut pred = Vec::with_capacity(outcomes.len());
-    let mut gold = Vec::with_capacity(outcomes.len());
-    for o in outcomes {
-        let Prediction::Label(label) = &o.prediction else {
-            anyhow::bail!("item {}: expected a label prediction", o.item);
-        };
-        pred.push(label.as_str());
-        gold.push(row_at(rows, o.item)?.label.as_str());
-    }
-    anyhow::ensure!(!pred.is_empty(), "no outcomes to score");
-    Ok(Quality {
-        metric: "accuracy".to_string(),
-        value: crate::metrics::accuracy(&pred, &gold),
-        extra: [(
-            "macro_f1".to_string(),
-            crate::metrics::macro_f1(&pred, &gold),
-        )]
-        .into(),
-    })
-}
-
-/// `rows[i]`, or an error naming the index.
-pub(crate) fn row_at<T>(rows: &[T], i: usize) -> Result<&T> {
-    rows.get(i).with_context(|| {
-        format!(
-            "item {i} is out of range (the dataset has {} rows)",
-            rows.len()
-        )
-    })
-}
+/// Embedding + fitted linear head classifier runner: one query = one text.
+pub type HeadClassifierRunner = RowsRunner<HeadClassifier>;

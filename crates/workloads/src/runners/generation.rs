@@ -52,10 +52,12 @@ use candle_core::{DType, Device};
 use candle_transformers::generation::LogitsProcessor;
 use tokenizers::Tokenizer;
 
+use super::Family;
 use crate::catalogue::ModelEntry;
 use crate::datasets::{ChatMessage, DatasetRows, LoadedDataset, PromptRow};
-use crate::fetch::{check_safetensors, ModelFiles};
-use crate::{Phase, PhaseHook, Prediction, Quality, QueryOutcome, Runner, RunnerOptions};
+use crate::fetch::ModelFiles;
+use crate::integrity::check_safetensors;
+use crate::{Phase, PhaseHook, Prediction, Quality, QueryOutcome, Runner, RunnerOptions, Task};
 
 pub use chat::ChatTemplate;
 pub use model::{ggml_dtype_name, Backend, GGUF_ARCHES};
@@ -76,6 +78,14 @@ pub const QUALITY_METRIC: &str = "non_empty_output_rate";
 pub fn handles(arch: &str) -> bool {
     ARCHES.contains(&arch)
 }
+
+/// Text generation with decoders (dispatch-table row).
+pub const FAMILY: Family = Family {
+    task: Task::TextGeneration,
+    arches: &ARCHES,
+    handles,
+    load,
+};
 
 /// Load the generation runner for `entry`, bound to `dataset` (see the module docs).
 pub fn load(

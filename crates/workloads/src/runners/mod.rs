@@ -1,7 +1,15 @@
 //! One Candle runner per model family. [`load`] picks the runner from the
-//! catalogue entry's `task` and `arch`.
+//! catalogue entry's `task` and `arch` through the dispatch table [`FAMILIES`].
+//!
+//! - [`bert`]: BERT encoders (sentence similarity; classification with a fitted head);
+//! - [`seqcls`]: fine-tuned sequence classifiers (DeBERTa-v2, ModernBERT, XLM-R);
+//! - [`generation`]: decoders (GGUF llama/qwen, safetensors llama);
+//! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
+//!
+//! Adding a family: see the recipe in the crate's README.
 
 pub mod bert;
+pub mod common;
 pub mod generation;
 pub mod seqcls;
 
@@ -12,20 +20,42 @@ use crate::datasets::LoadedDataset;
 use crate::fetch::ModelFiles;
 use crate::{Runner, RunnerOptions, Task};
 
-/// The `arch` of the BERT-family encoder runners.
-pub const BERT_ARCH: &str = "bert";
+pub use bert::BERT_ARCH;
+
+/// Loads the runner of one catalogue entry bound to one dataset (before any meter window opens).
+pub type LoadFn =
+    fn(&ModelEntry, &ModelFiles, &LoadedDataset, &RunnerOptions) -> anyhow::Result<Box<dyn Runner>>;
+
+/// One row of the dispatch table: a model family's runner for one task.
+#[derive(Clone, Copy)]
+pub struct Family {
+    /// The task this runner scores.
+    pub task: Task,
+    /// The canonical `arch` names (listed in error messages; [`Family::handles`] may accept
+    /// aliases).
+    pub arches: &'static [&'static str],
+    /// Whether this family runs a catalogue `arch`.
+    pub handles: fn(&str) -> bool,
+    /// Load the runner.
+    pub load: LoadFn,
+}
+
+/// The dispatch table: [`load`] uses the first row whose task matches and which handles the
+/// entry's `arch`; [`arches_for`] lists the rows' arches in this order.
+pub const FAMILIES: &[Family] = &[
+    bert::SIMILARITY,
+    bert::CLASSIFICATION,
+    seqcls::FAMILY,
+    generation::FAMILY,
+];
 
 /// The architectures that can run `task`, for error messages.
 pub fn arches_for(task: Task) -> Vec<&'static str> {
-    match task {
-        Task::SentenceSimilarity => vec![BERT_ARCH],
-        Task::TextClassification => {
-            let mut v = vec![BERT_ARCH];
-            v.extend(seqcls::ARCHES);
-            v
-        }
-        Task::TextGeneration => generation::ARCHES.to_vec(),
-    }
+    FAMILIES
+        .iter()
+        .filter(|f| f.task == task)
+        .flat_map(|f| f.arches.iter().copied())
+        .collect()
 }
 
 /// Load the runner for `entry` on `task`, bound to `dataset`.
@@ -37,20 +67,12 @@ pub fn load(
     opts: &RunnerOptions,
 ) -> anyhow::Result<Box<dyn Runner>> {
     let arch = entry.arch.as_str();
-    match task {
-        Task::SentenceSimilarity if arch == BERT_ARCH => {
-            bert::load_similarity(entry, files, dataset, opts)
-        }
-        Task::TextClassification if seqcls::handles(arch) => {
-            seqcls::load(entry, files, dataset, opts)
-        }
-        Task::TextClassification if arch == BERT_ARCH => {
-            bert::load_classification(entry, files, dataset, opts)
-        }
-        Task::TextGeneration if generation::handles(arch) => {
-            generation::load(entry, files, dataset, opts)
-        }
-        _ => bail!(
+    match FAMILIES
+        .iter()
+        .find(|f| f.task == task && (f.handles)(arch))
+    {
+        Some(family) => (family.load)(entry, files, dataset, opts),
+        None => bail!(
             "model `{}`: arch `{arch}` cannot run {task} (archs for {task}: {})",
             entry.id,
             arches_for(task).join(", ")
@@ -64,6 +86,11 @@ mod tests {
 
     #[test]
     fn every_listed_arch_is_handled_by_its_runner() {
+        for family in FAMILIES {
+            for arch in family.arches {
+                assert!((family.handles)(arch), "{arch}");
+            }
+        }
         for arch in arches_for(Task::TextClassification) {
             assert!(arch == BERT_ARCH || seqcls::handles(arch), "{arch}");
         }
@@ -72,5 +99,31 @@ mod tests {
         }
         assert!(!generation::handles(BERT_ARCH));
         assert!(!seqcls::handles(BERT_ARCH));
+    }
+
+    #[test]
+    fn arches_are_listed_per_task_in_table_order() {
+        assert_eq!(arches_for(Task::SentenceSimilarity), [BERT_ARCH]);
+        assert_eq!(
+            arches_for(Task::TextClassification),
+            [BERT_ARCH, "deberta-v2", "modernbert", "xlm-roberta"]
+        );
+        assert_eq!(
+            arches_for(Task::TextGeneration),
+            generation::ARCHES.to_vec()
+        );
+    }
+
+    #[test]
+    fn no_two_families_claim_the_same_task_and_arch() {
+        for (i, a) in FAMILIES.iter().enumerate() {
+            for b in &FAMILIES[i + 1..] {
+                if a.task == b.task {
+                    for arch in a.arches {
+                        assert!(!(b.handles)(arch), "{arch} is claimed twice for {}", a.task);
+                    }
+                }
+            }
+        }
     }
 }

@@ -20,12 +20,15 @@ use candle_transformers::models::{debertav2, modernbert, xlm_roberta};
 use serde_json::Value;
 use tokenizers::Tokenizer;
 
-use super::bert::text::{self, encode_batch};
-use super::bert::{classification_quality, row_at};
+use super::common::text::{self, encode_batch};
+use super::common::{
+    classification_quality, classification_rows, safetensors_weights, RowModel, RowsRunner,
+};
+use super::Family;
 use crate::catalogue::ModelEntry;
-use crate::datasets::{DatasetRows, LabelRow, LoadedDataset};
+use crate::datasets::{LabelRow, LoadedDataset};
 use crate::fetch::ModelFiles;
-use crate::{PhaseHook, Prediction, Quality, QueryOutcome, Runner, RunnerOptions};
+use crate::{Prediction, Quality, QueryOutcome, Runner, RunnerOptions, Task};
 
 /// Default truncation length of the classifiers.
 pub const DEFAULT_MAX_SEQ_LEN: usize = 512;
@@ -61,6 +64,14 @@ pub fn handles(arch: &str) -> bool {
     SeqClsArch::parse(arch).is_some()
 }
 
+/// Fine-tuned sequence classifiers (dispatch-table row).
+pub const FAMILY: Family = Family {
+    task: Task::TextClassification,
+    arches: &ARCHES,
+    handles,
+    load,
+};
+
 /// Load the fine-tuned classifier for `entry` bound to `dataset`'s test split.
 pub fn load(
     entry: &ModelEntry,
@@ -74,26 +85,13 @@ pub fn load(
             entry.id, entry.arch
         )
     })?;
-    let DatasetRows::Classification { train, test } = &dataset.rows else {
-        anyhow::bail!(
-            "dataset `{}` is not a text-classification dataset (model `{}`)",
-            dataset.id,
-            entry.id
-        );
-    };
+    let (train, test) = classification_rows(entry, dataset)?;
     anyhow::ensure!(
         !test.is_empty(),
         "dataset `{}` has no test rows",
         dataset.id
     );
-    let weights = match files.file("model.safetensors") {
-        Ok(p) => p.to_path_buf(),
-        Err(e) => files
-            .find_ext("safetensors")
-            .map(|p| p.to_path_buf())
-            .ok_or(e)
-            .with_context(|| format!("model `{}` has no safetensors weights", entry.id))?,
-    };
+    let weights = safetensors_weights(entry, files)?;
     let options = SeqClsOptions {
         max_seq_len: entry.setting_usize("max_seq_len")?,
         dtype: text::parse_dtype(entry.setting_str("dtype")?)?,
@@ -109,10 +107,7 @@ pub fn load(
     )
     .with_context(|| format!("loading classifier `{}`", entry.id))?;
     classifier.check_dataset_labels(&dataset.id, train.iter().chain(test.iter()))?;
-    Ok(Box::new(SeqClsRunner {
-        classifier,
-        rows: test.clone(),
-    }))
+    Ok(Box::new(RowsRunner::new(classifier, test.to_vec())))
 }
 
 /// Load-time options of a [`SeqClassifier`].
@@ -213,7 +208,7 @@ impl SeqClassifier {
             None => DEFAULT_MAX_SEQ_LEN.min(limit),
         };
 
-        crate::fetch::check_safetensors(weights)?;
+        crate::integrity::check_safetensors(weights)?;
         // SAFETY: read-only memory map of a file we do not modify while loaded.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], options.dtype, device) }
             .with_context(|| format!("mapping weights {}", weights.display()))?;
@@ -239,12 +234,7 @@ impl SeqClassifier {
             }
             SeqClsArch::DebertaV2 => {
                 let mut fixed = config.clone();
-                fixed["id2label"] = labels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| (i.to_string(), Value::from(l.as_str())))
-                    .collect::<serde_json::Map<_, _>>()
-                    .into();
+                fixed["id2label"] = id2label_json(&labels);
                 if let Some(obj) = fixed.as_object_mut() {
                     obj.remove("label2id");
                 }
@@ -374,17 +364,22 @@ fn id2label(config: &Value) -> Result<Vec<String>> {
         .collect()
 }
 
+/// `{"0": labels[0], "1": labels[1], ...}`, as `config.json` writes `id2label`.
+fn id2label_json(labels: &[String]) -> Value {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i.to_string(), Value::from(l.as_str())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 /// Candle's ModernBERT config wants `label2id` values as strings and a
 /// `classifier_pooling`; Hugging Face configs store ids as integers and may omit
 /// the pooling (its default is `cls`). Rewrite both from `labels`.
 fn modernbert_config(config: &Value, labels: &[String]) -> Value {
     let mut fixed = config.clone();
-    fixed["id2label"] = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (i.to_string(), Value::from(l.as_str())))
-        .collect::<serde_json::Map<_, _>>()
-        .into();
+    fixed["id2label"] = id2label_json(labels);
     fixed["label2id"] = labels
         .iter()
         .enumerate()
@@ -401,60 +396,33 @@ fn modernbert_config(config: &Value, labels: &[String]) -> Value {
     fixed
 }
 
-/// Fine-tuned classifier runner: one query = one text.
-pub struct SeqClsRunner {
-    classifier: SeqClassifier,
-    rows: Vec<LabelRow>,
-}
+impl RowModel for SeqClassifier {
+    type Row = LabelRow;
 
-impl SeqClsRunner {
-    /// Bind a loaded classifier to evaluation rows.
-    pub fn new(classifier: SeqClassifier, rows: Vec<LabelRow>) -> Self {
-        SeqClsRunner { classifier, rows }
-    }
-}
-
-impl Runner for SeqClsRunner {
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn run_batch(
-        &mut self,
-        items: &[usize],
-        _hook: &mut dyn PhaseHook,
-    ) -> Result<Vec<QueryOutcome>> {
-        if items.is_empty() {
-            return Ok(Vec::new());
-        }
-        let texts = items
+    fn predict(&self, rows: &[&LabelRow]) -> Result<Vec<(Prediction, usize)>> {
+        let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+        let out = self.classify(&texts)?;
+        let labels = self.labels();
+        out.label_ids
             .iter()
-            .map(|&i| row_at(&self.rows, i).map(|r| r.text.as_str()))
-            .collect::<Result<Vec<_>>>()?;
-        let out = self.classifier.classify(&texts)?;
-        let labels = self.classifier.labels();
-        items
-            .iter()
-            .zip(out.label_ids.iter().zip(&out.tokens))
-            .map(|(&item, (&id, &tokens))| {
+            .zip(&out.tokens)
+            .map(|(&id, &tokens)| {
                 let label = labels
                     .get(id)
                     .with_context(|| format!("model returned class {id} of {}", labels.len()))?;
-                Ok(QueryOutcome {
-                    item,
-                    input_tokens: tokens,
-                    output_tokens: 0,
-                    prediction: Prediction::Label(label.clone()),
-                })
+                Ok((Prediction::Label(label.clone()), tokens))
             })
             .collect()
     }
 
-    fn quality(&self, outcomes: &[QueryOutcome]) -> Result<Quality> {
-        classification_quality(&self.rows, outcomes)
+    fn quality(&self, rows: &[LabelRow], outcomes: &[QueryOutcome]) -> Result<Quality> {
+        classification_quality(rows, outcomes)
     }
 
     fn dtype(&self) -> String {
-        self.classifier.dtype_name()
+        self.dtype_name()
     }
 }
+
+/// Fine-tuned classifier runner: one query = one text.
+pub type SeqClsRunner = RowsRunner<SeqClassifier>;

@@ -11,7 +11,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
-use super::text::{self, encode_batch, read_json};
+use crate::runners::common::text::{self, encode_batch, read_json};
 
 /// Sequence length used when neither the `max_seq_len` setting nor
 /// `sentence_bert_config.json` says otherwise.
@@ -146,7 +146,7 @@ impl Embedder {
             dtype.as_str()
         );
 
-        crate::fetch::check_safetensors(&files.weights)?;
+        crate::integrity::check_safetensors(&files.weights)?;
         let prefix = weight_prefix(&files.weights)?;
         // SAFETY: the file is memory-mapped read-only; like every Candle user we
         // rely on it not being modified while the model is loaded.

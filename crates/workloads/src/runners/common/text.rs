@@ -1,4 +1,4 @@
-//! Tokenizer loading and batch padding shared by the encoder runners.
+//! Tokenizer loading, batch padding and small file/setting parsers shared by the encoder runners.
 
 use std::path::Path;
 
