@@ -8,6 +8,11 @@
 //! - [`validate`]: JSON Schema validation and sanity rules.
 //! - [`stats`]: mean, sample std, Student-t 95% CI, percentiles.
 //! - [`write`]: result paths, atomic writes, reading back.
+//!
+//! Reading many results: [`inputs`]. Comparing:
+//! [`compare`] and [`significance`]. The board side (leaderboard, charts, labels, run
+//! report): [`board`]. Output formats: [`export`] (one file per format). Shared number and
+//! text formatting: [`display`]. Atomic folders: [`outdir`].
 
 pub mod derived;
 pub mod result;
@@ -16,17 +21,12 @@ pub mod validate;
 pub mod write;
 
 pub mod board;
-pub mod charts;
 pub mod compare;
+pub mod display;
 pub mod export;
 pub mod inputs;
-pub mod label;
 pub mod outdir;
-pub mod pareto;
-pub mod run_report;
 pub mod significance;
-pub mod site;
-pub mod stars;
 
 pub use derived::{grams_co2e, wh_per_1000_queries, JOULES_PER_KWH, JOULES_PER_WH};
 pub use result::*;

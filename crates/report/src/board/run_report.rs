@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::board::{hardware_class, method_str, sources};
-use crate::charts::{render, DomainBars, RepetitionBars, Timeline, TimelineChart};
-use crate::compare::{md_cell, num};
+use super::charts::{render, DomainBars, RepetitionBars, Timeline, TimelineChart};
+use super::label::Label;
+use super::rank::{hardware_class, sources};
+use crate::display::method_str;
+use crate::display::{md_cell, num};
 use crate::inputs::Loaded;
-use crate::label::Label;
 use crate::outdir::write_dir_atomically;
 use crate::result::{EnergyMethod, RunResult};
 use crate::wh_per_1000_queries;

@@ -14,8 +14,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::board::{method_str, Row, Table};
-use crate::compare::num;
+use super::rank::{Row, Table};
+use crate::display::method_str;
+use crate::display::num;
 use crate::result::RunResult;
 
 /// Result of one drawing routine.
