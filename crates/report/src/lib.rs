@@ -9,7 +9,7 @@
 //! - [`stats`]: mean, sample std, Student-t 95% CI, percentiles.
 //! - [`write`]: result paths, atomic writes, reading back.
 //!
-//! Reading many results: [`inputs`]. Comparing:
+//! Reading many results: [`walk`] (the one result-folder walker) and [`inputs`]. Comparing:
 //! [`compare`] and [`significance`]. The board side (leaderboard, charts, labels, run
 //! report): [`board`]. Output formats: [`export`] (one file per format). Shared number and
 //! text formatting: [`display`]. Atomic folders: [`outdir`].
@@ -27,6 +27,7 @@ pub mod export;
 pub mod inputs;
 pub mod outdir;
 pub mod significance;
+pub mod walk;
 
 pub use derived::{grams_co2e, wh_per_1000_queries, JOULES_PER_KWH, JOULES_PER_WH};
 pub use result::*;
