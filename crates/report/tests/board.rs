@@ -10,43 +10,11 @@ use frugalbench_report::board::stars::StarRule;
 use frugalbench_report::board::{build_board, Board};
 use frugalbench_report::compare::{compare_sets, CompareOptions, Comparison, Verdict};
 use frugalbench_report::export::{CodecarbonCsv, CompareMarkdown, Exporter, CODECARBON_COLUMNS};
-use frugalbench_report::inputs::{load_inputs, load_one, Loaded};
+use frugalbench_report::inputs::{load_inputs, load_one};
 use frugalbench_report::*;
 
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/results")
-}
-
-fn fixture(name: &str) -> RunResult {
-    read_result(&fixtures_dir().join(name)).unwrap()
-}
-
-/// The measured fixture as model `id`, every repetition's energy × `k` × (1 + `jitter`·(i−1)),
-/// quality `q`; derived figures recomputed.
-fn variant(id: &str, k: f64, jitter: f64, q: f64) -> RunResult {
-    let mut r = fixture("measured-rapl-sentence-similarity.json");
-    r.model.id = id.into();
-    r.timeline_csv = None;
-    for (i, rep) in r.repetitions.iter_mut().enumerate() {
-        let f = k * (1.0 + jitter * (i as f64 - 1.0));
-        for s in &mut rep.by_source {
-            s.joules *= f;
-            s.avg_watts *= f;
-        }
-    }
-    r.quality.as_mut().unwrap().value = q;
-    r.fill_derived();
-    assert!(sanity_check(&r).is_empty(), "{:?}", sanity_check(&r));
-    r
-}
-
-fn loaded(r: RunResult, name: &str) -> Loaded {
-    Loaded {
-        path: PathBuf::from(name),
-        result: r,
-        timeline: None,
-    }
-}
+mod common;
+use common::{fixture, fixtures_dir, loaded, variant};
 
 fn write_json(dir: &Path, name: &str, r: &RunResult) -> PathBuf {
     let p = dir.join(name);
