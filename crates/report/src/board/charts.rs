@@ -520,6 +520,9 @@ impl Chart for RepetitionBars<'_> {
     }
 }
 
+/// A chart with f64 axes, as [`bar_frame`] sets it up.
+type BarChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
 /// The frame of a horizontal bar chart: one row per name (row i at y = n − 1 − i, so the
 /// first is on top), x from 0 to `xmax`, the names left of the bars in an area sized for at
 /// most `max_chars` characters.
@@ -530,10 +533,7 @@ fn bar_frame<'a, DB: DrawingBackend>(
     max_chars: usize,
     xmax: f64,
     x_desc: &str,
-) -> Result<
-    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-    DrawingAreaErrorKind<DB::ErrorType>,
-> {
+) -> Result<BarChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
     let n = names.len().max(1);
     let label_area = names
         .iter()
