@@ -321,6 +321,59 @@ fn leaderboard_never_replaces_a_foreign_folder() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn leaderboard_skips_a_fifo_and_a_symlink_named_like_results_without_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    fs::create_dir(&results).unwrap();
+    fs::copy(
+        fixtures_dir().join("measured-rapl-sentence-similarity.json"),
+        results.join("ok.json"),
+    )
+    .unwrap();
+    let made = Command::new("mkfifo")
+        .arg(results.join("x.json"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", results.join("y.json")).unwrap();
+    let out = dir.path().join("site");
+    let mut child = bin()
+        .arg("leaderboard")
+        .arg(&results)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("leaderboard hangs on a FIFO named x.json");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("x.json: a FIFO, not a regular file; not read"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        err.contains("y.json: a symbolic link, not followed"),
+        "{}",
+        text(&o)
+    );
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    assert_eq!(html.matches("<tr class=\"rejected\"").count(), 2);
+    assert_eq!(html.matches("<tr class=\"row").count(), 1);
+}
+
 fn compare(base: &Path, new: &Path, extra: &[&str]) -> Output {
     bin()
         .arg("compare")

@@ -59,25 +59,9 @@ pub fn assert_one_error_line(o: &Output, needle: &str) {
 }
 
 /// Every result file (`<stem>.json`, not the `<stem>.<what>.json` files beside
-/// results) under `dir`, sorted.
+/// results) under `dir`, sorted: the report crate's walker, as the binary uses it.
 pub fn json_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if frugalbench_report::is_result_file_name(&e.file_name().to_string_lossy()) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    frugalbench_report::walk::result_files(dir)
 }
 
 /// Reads a result file, checking it against the schema and the sanity rules.

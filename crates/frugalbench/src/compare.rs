@@ -5,10 +5,12 @@
 //! are [`frugalbench_report::compare`]'s. Exit status: 0 no regression, 1 a regression,
 //! 2 incomparable input, nothing to compare, or a usage error.
 
+use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
-use frugalbench_report::compare::{compare_sets, CompareOptions};
+use anyhow::{bail, Context, Result};
+use frugalbench_report::compare::{compare_sets, CompareOptions, Comparison};
+use frugalbench_report::export::{CompareJson, CompareMarkdown, CompareText, Exporter};
 use frugalbench_report::inputs::load_all_or_fail;
 
 /// Output formats of `compare`.
@@ -20,6 +22,17 @@ pub enum Format {
     Markdown,
     /// One JSON object.
     Json,
+}
+
+impl Format {
+    /// The exporter of this format: the one place a `--format` becomes a writer.
+    fn exporter(self) -> &'static dyn Exporter<Comparison> {
+        match self {
+            Format::Text => &CompareText,
+            Format::Markdown => &CompareMarkdown,
+            Format::Json => &CompareJson,
+        }
+    }
 }
 
 /// Options of `frugalbench compare`.
@@ -64,11 +77,9 @@ pub fn run(args: &Args) -> Result<i32> {
         ..CompareOptions::default()
     };
     let cmp = compare_sets(&base, &new, pair_mode, &opts);
-    let text = match args.format {
-        Format::Text => cmp.to_text(),
-        Format::Markdown => cmp.to_markdown(),
-        Format::Json => cmp.to_json() + "\n",
-    };
-    print!("{text}");
+    let bytes = args.format.exporter().serialize(&cmp)?;
+    std::io::stdout()
+        .write_all(&bytes)
+        .context("writing to standard output")?;
     Ok(cmp.exit_code)
 }

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use frugalbench_report::export::codecarbon_csv;
-use frugalbench_report::inputs::load_all_or_fail;
+use frugalbench_report::export::{CodecarbonCsv, Exporter};
+use frugalbench_report::inputs::{load_all_or_fail, Loaded};
 use frugalbench_report::write_atomic;
 
 /// Export formats.
@@ -14,6 +14,17 @@ use frugalbench_report::write_atomic;
 pub enum Format {
     /// CodeCarbon's emissions.csv columns (energy in kWh, emissions in kg CO2e).
     CodecarbonCsv,
+}
+
+impl Format {
+    /// The exporter of this format: the one place a `--format` becomes a writer.
+    fn exporter(self, args: &Args) -> Box<dyn Exporter<[Loaded]>> {
+        match self {
+            Format::CodecarbonCsv => Box::new(CodecarbonCsv {
+                project_name: args.project_name.clone(),
+            }),
+        }
+    }
 }
 
 /// Options of `frugalbench export`.
@@ -35,9 +46,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<i32> {
     let results = load_all_or_fail(&args.results)?;
-    let bytes = match args.format {
-        Format::CodecarbonCsv => codecarbon_csv(&results, &args.project_name)?,
-    };
+    let bytes = args.format.exporter(args).serialize(&results)?;
     match &args.out {
         Some(path) => {
             write_atomic(path, &bytes, true)?;

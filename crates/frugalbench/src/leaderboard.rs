@@ -3,15 +3,15 @@
 //! Every input is validated (schema and sanity rules); invalid files are listed in the
 //! site's "rejected" section and never reach the tables, and never fail the build. Grouping,
 //! ranking, stars and Pareto fronts are [`frugalbench_report::board`]'s; the site is
-//! [`frugalbench_report::site`]'s, written into a temp folder and moved into place.
+//! [`frugalbench_report::board::site`]'s, written into a temp folder and moved into place.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use frugalbench_report::board::build_board;
+use frugalbench_report::board::site::write_site;
+use frugalbench_report::board::stars::StarRule;
 use frugalbench_report::inputs::load_inputs;
-use frugalbench_report::site::write_site;
-use frugalbench_report::stars::StarRule;
 
 /// How stars are given within a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,11 +1,11 @@
 //! `frugalbench report RESULT --out DIR`: charts and a short Markdown summary of one run
-//! ([`frugalbench_report::run_report`]).
+//! ([`frugalbench_report::board::run_report`]).
 
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
+use frugalbench_report::board::run_report::write_run_report;
 use frugalbench_report::inputs::load_one;
-use frugalbench_report::run_report::write_run_report;
 
 /// Options of `frugalbench report`.
 #[derive(Debug, clap::Args)]

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::display::{num, p_value, pct, thousands};
 use crate::inputs::Loaded;
 use crate::result::{OverallMethod, RunResult, Task};
 use crate::significance::{bootstrap_ratio_ci95, welch_t_test, Welch};
@@ -171,14 +172,6 @@ fn counted_domains(r: &RunResult) -> Vec<String> {
     v
 }
 
-fn method_name(m: OverallMethod) -> &'static str {
-    match m {
-        OverallMethod::Measured => "measured",
-        OverallMethod::Estimated => "estimated",
-        OverallMethod::Mixed => "mixed",
-    }
-}
-
 /// Why `base` and `new` cannot be compared (empty when they can): task, dataset, hardware
 /// (CPU model, GPUs) and method (overall method and the counted domains).
 pub fn incomparable_reasons(base: &RunResult, new: &RunResult) -> Vec<String> {
@@ -223,8 +216,8 @@ pub fn incomparable_reasons(base: &RunResult, new: &RunResult) -> Vec<String> {
         };
         why.push(format!(
             "{what}: BASE energy is {}, NEW energy is {}",
-            method_name(mb),
-            method_name(mn)
+            mb.as_str(),
+            mn.as_str()
         ));
     } else {
         let (db, dn) = (counted_domains(base), counted_domains(new));
@@ -464,73 +457,9 @@ pub fn compare_sets(
     }
 }
 
-/// A number with 4 significant digits, no exponent for everyday magnitudes.
-pub fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let digits = (4 - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let s = format!("{x:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn pct(change: f64) -> String {
-    if change >= 0.0 {
-        format!("+{:.1}%", change)
-    } else {
-        format!("−{:.1}%", -change)
-    }
-}
-
-fn p_value(p: f64) -> String {
-    if p < 0.0001 {
-        "< 0.0001".into()
-    } else {
-        format!("{p:.4}")
-    }
-}
-
-/// Escapes text for a Markdown table cell (pipes, HTML, line breaks, emphasis characters).
-pub fn md_cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 impl Comparison {
-    fn counts(&self) -> Vec<(&'static str, usize)> {
+    /// How many pairs got each verdict, in verdict order.
+    pub fn counts(&self) -> Vec<(&'static str, usize)> {
         [
             Verdict::Regressed,
             Verdict::Improved,
@@ -557,7 +486,8 @@ impl Comparison {
         }
     }
 
-    fn gate(&self) -> String {
+    /// One sentence: the rule the gate applied.
+    pub fn gate(&self) -> String {
         let o = &self.options;
         format!(
             "regressed = energy per query (mean of the repetitions' gross J/query) up by more \
@@ -569,194 +499,27 @@ impl Comparison {
         )
     }
 
-    fn counts_line(&self) -> String {
+    /// `1 regressed, 0 improved, …`.
+    pub fn counts_line(&self) -> String {
         self.counts()
             .iter()
             .map(|(k, v)| format!("{v} {k}"))
             .collect::<Vec<_>>()
             .join(", ")
     }
-
-    /// Plain-text report.
-    pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "frugalbench compare: {} (exit {})\n{}\n{}\n",
-            self.headline(),
-            self.exit_code,
-            self.counts_line(),
-            self.gate()
-        );
-        for p in &self.pairs {
-            s.push_str(&format!(
-                "\n{} · {}: {}\n",
-                p.model,
-                p.task,
-                p.verdict.as_str().to_uppercase()
-            ));
-            for (name, side) in [("BASE", &p.base), ("NEW ", &p.new)] {
-                s.push_str(&format!(
-                    "  {name} {} Wh/1k queries ({} J/query, n = {}, {}) {}\n",
-                    num(side.wh_per_1000_queries),
-                    num(side.mean_joules_per_query),
-                    side.joules_per_query.len(),
-                    method_name(side.method),
-                    side.file
-                ));
-            }
-            if let Some(c) = p.change_pct {
-                s.push_str(&format!("  change {}", pct(c)));
-                if let Some((lo, hi)) = p.ratio_ci95 {
-                    s.push_str(&format!(", 95% CI of NEW/BASE {}–{}", num(lo), num(hi)));
-                }
-                match p.welch {
-                    Some(w) => s.push_str(&format!(
-                        ", Welch t = {}, dof = {}, p = {}\n",
-                        num(w.t),
-                        num(w.dof),
-                        p_value(w.p_two_sided)
-                    )),
-                    None => s.push_str(", not significance-tested\n"),
-                }
-            }
-            if let Some(q) = quality_change(p) {
-                s.push_str(&format!("  quality {q}\n"));
-            }
-            s.push_str(&format!("  why: {}\n", p.why));
-            for n in &p.notes {
-                s.push_str(&format!("  note: {n}\n"));
-            }
-        }
-        for (name, list) in [("BASE", &self.only_in_base), ("NEW", &self.only_in_new)] {
-            if !list.is_empty() {
-                s.push_str(&format!("\nonly in {name}: {}\n", list.join(", ")));
-            }
-        }
-        s
-    }
-
-    /// Markdown for a pull-request comment: a headline, a table, then reasons and notes.
-    pub fn to_markdown(&self) -> String {
-        let mark = match self.exit_code {
-            0 => "✅",
-            1 => "❌",
-            _ => "⚠️",
-        };
-        let mut s = format!(
-            "### {mark} frugalbench compare: {}\n\n{}. Gate: {}.\n\n",
-            self.headline(),
-            self.counts_line(),
-            self.gate()
-        );
-        if !self.pairs.is_empty() {
-            s.push_str(
-                "| model | task | BASE Wh/1k q | NEW Wh/1k q | change | 95% CI NEW/BASE | \
-                 Welch p | quality | verdict |\n\
-                 |---|---|---:|---:|---:|---|---:|---|---|\n",
-            );
-            for p in &self.pairs {
-                let side = |x: &Side| {
-                    format!(
-                        "{} ({}, n={})",
-                        num(x.wh_per_1000_queries),
-                        method_name(x.method),
-                        x.joules_per_query.len()
-                    )
-                };
-                let verdict = match p.verdict {
-                    Verdict::Regressed => "❌ **regressed**",
-                    Verdict::Improved => "✅ improved",
-                    Verdict::Unchanged => "✅ unchanged",
-                    Verdict::Incomparable => "⚠️ incomparable",
-                };
-                let tested = if p.significance_tested || p.change_pct.is_none() {
-                    ""
-                } else {
-                    " (not significance-tested)"
-                };
-                s.push_str(&format!(
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {verdict}{tested} |\n",
-                    md_cell(&p.model),
-                    md_cell(p.task.as_str()),
-                    side(&p.base),
-                    side(&p.new),
-                    p.change_pct.map(pct).unwrap_or_else(|| "–".into()),
-                    p.ratio_ci95
-                        .map(|(lo, hi)| format!("{}–{}", num(lo), num(hi)))
-                        .unwrap_or_else(|| "–".into()),
-                    p.welch
-                        .map(|w| p_value(w.p_two_sided))
-                        .unwrap_or_else(|| "–".into()),
-                    quality_change(p)
-                        .map(|q| md_cell(&q))
-                        .unwrap_or_else(|| "–".into()),
-                ));
-            }
-            let details: Vec<&PairComparison> = self
-                .pairs
-                .iter()
-                .filter(|p| p.verdict != Verdict::Unchanged || !p.notes.is_empty())
-                .collect();
-            if !details.is_empty() {
-                s.push('\n');
-                for p in details {
-                    s.push_str(&format!(
-                        "- **{} · {}**: {}",
-                        md_cell(&p.model),
-                        md_cell(p.task.as_str()),
-                        md_cell(&p.why)
-                    ));
-                    for n in &p.notes {
-                        s.push_str(&format!("; note: {}", md_cell(n)));
-                    }
-                    s.push('\n');
-                }
-            }
-        }
-        for (name, list) in [("BASE", &self.only_in_base), ("NEW", &self.only_in_new)] {
-            if !list.is_empty() {
-                let items: Vec<String> = list.iter().map(|k| md_cell(k)).collect();
-                s.push_str(&format!(
-                    "\nOnly in {name} (not compared): {}\n",
-                    items.join(", ")
-                ));
-            }
-        }
-        s
-    }
-
-    /// Pretty JSON of the whole comparison.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-    }
 }
 
-fn quality_change(p: &PairComparison) -> Option<String> {
-    match (&p.base.quality, &p.new.quality) {
-        (Some((mb, b)), Some((mn, n))) if mb == mn => {
-            Some(format!("{mb} {} → {}", num(*b), num(*n)))
+impl PairComparison {
+    /// The quality metric, BASE → NEW (`–` for a side without it); `None` when neither has one.
+    pub fn quality_change(&self) -> Option<String> {
+        match (&self.base.quality, &self.new.quality) {
+            (Some((mb, b)), Some((mn, n))) if mb == mn => {
+                Some(format!("{mb} {} → {}", num(*b), num(*n)))
+            }
+            (Some((mb, b)), Some((mn, n))) => Some(format!("{mb} {} → {mn} {}", num(*b), num(*n))),
+            (Some((m, b)), None) => Some(format!("{m} {} → –", num(*b))),
+            (None, Some((m, n))) => Some(format!("{m} – → {}", num(*n))),
+            (None, None) => None,
         }
-        (Some((mb, b)), Some((mn, n))) => Some(format!("{mb} {} → {mn} {}", num(*b), num(*n))),
-        (Some((m, b)), None) => Some(format!("{m} {} → –", num(*b))),
-        (None, Some((m, n))) => Some(format!("{m} – → {}", num(*n))),
-        (None, None) => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_keep_four_significant_digits() {
-        assert_eq!(num(0.154361111), "0.1544");
-        assert_eq!(num(1234.5678), "1235");
-        assert_eq!(num(5.0), "5");
-        assert_eq!(num(0.0), "0");
-        assert_eq!(num(-2.5), "-2.5");
-    }
-
-    #[test]
-    fn markdown_cells_cannot_break_the_table_or_inject_html() {
-        assert_eq!(md_cell("a|b<script>*x*\n"), "a\\|b&lt;script&gt;\\*x\\* ");
     }
 }

@@ -1,23 +1,24 @@
-//! Gathering result files named on a command line: files, or folders searched recursively for
-//! `*.json`, each checked against the schema ([`crate::read_result`]) and the sanity rules
+//! Gathering result files named on a command line: files, or folders walked for `<stem>.json`
+//! result files ([`crate::walk`]), each read with a bounded read and checked against the
+//! schema (as [`crate::read_result`] does) and the sanity rules
 //! ([`crate::sanity_check`]). A file that fails is kept as a [`Rejected`] entry with every
 //! reason, never an error of the whole load, so a leaderboard can list it.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use serde::Serialize;
+use serde_json::Value;
 
-use crate::result::RunResult;
-use crate::validate::sanity_check;
-use crate::write::{read_result, timeline_path};
+use crate::result::{RunResult, SCHEMA_VERSION};
+use crate::validate::{sanity_check, validate};
+use crate::walk::{kind_name, walk_results, Entry};
+use crate::write::timeline_path;
 
 /// Largest result file read (bytes); anything bigger is rejected unread.
 pub const MAX_RESULT_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Deepest folder level searched below a folder argument.
-const MAX_DEPTH: usize = 32;
 
 /// A valid, sane result file.
 #[derive(Debug, Clone)]
@@ -45,84 +46,106 @@ pub struct Inputs {
     pub rejected: Vec<Rejected>,
 }
 
-/// Expands `paths` (files, or folders searched recursively for `*.json`, hidden entries skipped,
-/// symbolic links to folders not followed) into a sorted, de-duplicated list of files.
-/// Errors only when an argument does not exist or a folder cannot be listed.
-pub fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// Expands `paths` (files, or folders walked by [`walk_results`]) into a sorted,
+/// de-duplicated list of entries: result files, and what the walk skipped with its reason.
+/// Errors only when an argument does not exist or a folder argument cannot be listed.
+pub fn expand_entries(paths: &[PathBuf]) -> anyhow::Result<Vec<Entry>> {
     let mut out = Vec::new();
     for p in paths {
         let meta = fs::metadata(p).with_context(|| format!("{}: cannot read", p.display()))?;
         if meta.is_dir() {
-            let mut found = Vec::new();
-            walk(p, 0, &mut found)?;
-            found.sort();
-            out.extend(found);
+            out.extend(walk_results(p)?);
         } else {
-            out.push(p.clone());
+            out.push(Entry::Result(p.clone()));
         }
     }
     let mut seen = std::collections::HashSet::new();
-    out.retain(|p| seen.insert(p.clone()));
+    out.retain(|e| seen.insert(e.path().to_path_buf()));
     Ok(out)
 }
 
-fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    if depth > MAX_DEPTH {
-        bail!(
-            "{}: folders nested deeper than {MAX_DEPTH} levels",
-            dir.display()
-        );
-    }
-    let entries = fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        let kind = entry
-            .file_type()
-            .with_context(|| format!("reading {}", path.display()))?;
-        if kind.is_dir() {
-            walk(&path, depth + 1, out)?;
-        } else if crate::is_result_file_name(&name.to_string_lossy()) {
-            out.push(path);
-        }
-    }
-    Ok(())
+/// The files of [`expand_entries`] (skipped entries left out).
+pub fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    Ok(expand_entries(paths)?
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::Result(p) => Some(p),
+            Entry::Skipped { .. } => None,
+        })
+        .collect())
 }
 
-/// Reads one result file: size limit, JSON, schema ([`read_result`]) and sanity rules.
-/// `Err` holds every reason it cannot be used.
-pub fn load_one(path: &Path) -> Result<Loaded, Vec<String>> {
-    match fs::metadata(path) {
-        Ok(m) if m.len() > MAX_RESULT_BYTES => {
-            return Err(vec![format!(
-                "{} bytes: larger than the {MAX_RESULT_BYTES}-byte limit for a result file",
-                m.len()
-            )])
-        }
-        Ok(_) => {}
-        Err(e) => return Err(vec![format!("cannot read: {e}")]),
+/// Reads at most [`MAX_RESULT_BYTES`] of a regular file, never trusting its reported size
+/// alone (a device reports 0) and never waiting on a FIFO: the file is opened non-blocking
+/// and checked to be a regular file before any read.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
     }
-    let result = read_result(path).map_err(|e| {
-        // read_result's message starts with the path; the caller shows the path already.
-        let text = format!("{e:#}");
-        let at = format!("{}: ", path.display());
-        let text = text.strip_prefix(&at).unwrap_or(&text).to_string();
-        let mut lines = text.lines();
-        let head = lines.next().unwrap_or_default().trim_end_matches(':');
-        let rest: Vec<String> = lines
-            .map(|l| l.trim_start().trim_start_matches("- ").to_string())
-            .filter(|l| !l.is_empty())
-            .collect();
-        if rest.is_empty() {
-            vec![head.to_string()]
-        } else {
-            rest.into_iter().map(|r| format!("{head}: {r}")).collect()
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        let what = kind_name(&meta.file_type());
+        return Err(format!("{what}, not a regular file; not read"));
+    }
+    let too_big = |n: u64| {
+        format!("{n} bytes: larger than the {MAX_RESULT_BYTES}-byte limit for a result file")
+    };
+    if meta.len() > MAX_RESULT_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_RESULT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("reading result file {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_RESULT_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// A result from its bytes: JSON, `schema_version`, schema, then the typed value (the checks
+/// of [`crate::read_result`], on bytes already read). `Err` holds every reason.
+/// JSON, schema version and schema of a result file's bytes (not the sanity rules); `Err`
+/// holds every reason it cannot be read.
+pub(crate) fn parse_result(bytes: &[u8]) -> Result<RunResult, Vec<String>> {
+    let one = |s: String| vec![s];
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| one(format!("not valid JSON: {e}")))?;
+    match value.get("schema_version") {
+        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+        Some(v) => {
+            return Err(one(format!(
+                "schema_version {v} is not supported (this build reads version {SCHEMA_VERSION})"
+            )))
         }
+        None if value.is_object() => {
+            return Err(one(
+                "no schema_version field; is this a frugalbench result file?".into(),
+            ))
+        }
+        None => return Err(one("a result file must hold a JSON object".into())),
+    }
+    validate(&value).map_err(|reasons| {
+        reasons
+            .into_iter()
+            .map(|r| format!("does not match the result schema: {r}"))
+            .collect::<Vec<_>>()
     })?;
+    serde_json::from_value(value).map_err(|e| one(format!("cannot read the result: {e}")))
+}
+
+/// Reads one result file: a regular file, at most [`MAX_RESULT_BYTES`] (a bounded read),
+/// JSON, schema and sanity rules. `Err` holds every reason it cannot be used.
+pub fn load_one(path: &Path) -> Result<Loaded, Vec<String>> {
+    let bytes = read_bounded(path).map_err(|e| vec![e])?;
+    let result = parse_result(&bytes)?;
     let problems = sanity_check(&result);
     if !problems.is_empty() {
         return Err(problems
@@ -138,11 +161,19 @@ pub fn load_one(path: &Path) -> Result<Loaded, Vec<String>> {
     })
 }
 
-/// [`expand_paths`], then [`load_one`] on every file.
+/// [`expand_entries`], then [`load_one`] on every file; what the walk skipped is rejected
+/// with the walk's reason.
 pub fn load_inputs(paths: &[PathBuf]) -> anyhow::Result<Inputs> {
     let mut inputs = Inputs::default();
-    for path in expand_paths(paths)? {
-        match load_one(&path) {
+    for entry in expand_entries(paths)? {
+        let (path, outcome) = match entry {
+            Entry::Result(path) => {
+                let outcome = load_one(&path);
+                (path, outcome)
+            }
+            Entry::Skipped { path, reason } => (path, Err(vec![reason])),
+        };
+        match outcome {
             Ok(l) => inputs.loaded.push(l),
             Err(reasons) => inputs.rejected.push(Rejected {
                 path: path.display().to_string(),
@@ -172,4 +203,74 @@ pub fn load_all_or_fail(paths: &[PathBuf]) -> anyhow::Result<Vec<Loaded>> {
         bail!("no result file (*.json) found in {}", names.join(", "));
     }
     Ok(inputs.loaded)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn mkfifo(path: &Path) {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    }
+
+    #[test]
+    fn a_fifo_in_a_folder_is_rejected_without_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        mkfifo(&dir.path().join("x.json"));
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("y.json")).unwrap();
+        let inputs = load_inputs(&[dir.path().to_path_buf()]).unwrap();
+        assert!(inputs.loaded.is_empty());
+        let rejected: Vec<(&str, String)> = inputs
+            .rejected
+            .iter()
+            .map(|r| (r.path.rsplit('/').next().unwrap(), r.reasons.join("; ")))
+            .collect();
+        assert_eq!(rejected.len(), 2, "{rejected:?}");
+        assert_eq!(rejected[0].0, "x.json");
+        assert!(rejected[0].1.contains("FIFO"), "{}", rejected[0].1);
+        assert_eq!(rejected[1].0, "y.json");
+        assert!(rejected[1].1.contains("not followed"), "{}", rejected[1].1);
+        let err = load_all_or_fail(&[dir.path().to_path_buf()]).unwrap_err();
+        assert!(format!("{err:#}").contains("2 unusable"), "{err:#}");
+    }
+
+    #[test]
+    fn a_fifo_or_device_named_explicitly_is_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("x.json");
+        mkfifo(&fifo);
+        let why = load_one(&fifo).unwrap_err().join("; ");
+        assert!(why.contains("a FIFO, not a regular file"), "{why}");
+        let why = load_one(Path::new("/dev/zero")).unwrap_err().join("; ");
+        assert!(why.contains("character device"), "{why}");
+    }
+
+    #[test]
+    fn reasons_name_the_problem_without_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "{\"schema_version\": 1,",
+                "not valid JSON: EOF while parsing",
+            ),
+            (
+                "{\"schema_version\": 9}",
+                "schema_version 9 is not supported",
+            ),
+            ("{}", "no schema_version field"),
+            ("[1]", "a result file must hold a JSON object"),
+            (
+                "{\"schema_version\": 1}",
+                "does not match the result schema: ",
+            ),
+        ];
+        for (i, (text, want)) in cases.iter().enumerate() {
+            let p = dir.path().join(format!("{i}.json"));
+            fs::write(&p, text).unwrap();
+            let why = load_one(&p).unwrap_err();
+            assert!(why[0].starts_with(want), "{text}: {why:?}");
+            assert!(!why[0].contains(&*dir.path().to_string_lossy()), "{why:?}");
+        }
+    }
 }

@@ -6,6 +6,11 @@
 //! - [`validate`]: JSON Schema validation and sanity rules.
 //! - [`write`]: result paths, atomic writes, reading back.
 //!
+//! Reading many results: [`walk`] (the one result-folder walker) and [`inputs`]. Comparing:
+//! [`compare`] and [`significance`]. The board side (leaderboard, charts, labels, run
+//! report): [`board`]. Output formats: [`export`] (one file per format). Shared number and
+//! text formatting: [`display`]. Atomic folders: [`outdir`].
+//!
 //! The result types ([`result`]), their derivation and [`stats`] live in `frugalbench-schema`
 //! and are re-exported here.
 
@@ -13,17 +18,13 @@ pub mod validate;
 pub mod write;
 
 pub mod board;
-pub mod charts;
 pub mod compare;
+pub mod display;
 pub mod export;
 pub mod inputs;
-pub mod label;
 pub mod outdir;
-pub mod pareto;
-pub mod run_report;
 pub mod significance;
-pub mod site;
-pub mod stars;
+pub mod walk;
 
 // The result types and their statistics live in `frugalbench-schema`; the board side names
 // them through these paths.

@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
-use crate::result::{RunResult, SCHEMA_VERSION};
+use crate::result::RunResult;
 use crate::validate::{sanity_check, validate};
 
 /// How many `-N` suffixes [`write_result`] tries before giving up.
@@ -231,24 +230,12 @@ pub fn write_result(
 /// run [`sanity_check`]; callers that rank results should.
 pub fn read_result(path: &Path) -> anyhow::Result<RunResult> {
     let at = path.display();
-    let text = fs::read_to_string(path).with_context(|| format!("reading result file {at}"))?;
-    let value: Value =
-        serde_json::from_str(&text).with_context(|| format!("{at}: not valid JSON"))?;
-    match value.get("schema_version") {
-        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
-        Some(v) => bail!(
-            "{at}: schema_version {v} is not supported (this build reads version {SCHEMA_VERSION})"
-        ),
-        None if value.is_object() => {
-            bail!("{at}: no schema_version field; is this a frugalbench result file?")
+    let bytes = fs::read(path).with_context(|| format!("reading result file {at}"))?;
+    crate::inputs::parse_result(&bytes).map_err(|reasons| {
+        if reasons.len() == 1 {
+            anyhow!("{at}: {}", reasons[0])
+        } else {
+            anyhow!("{at}:{}", bullet_list(&reasons))
         }
-        None => bail!("{at}: a result file must hold a JSON object"),
-    }
-    validate(&value).map_err(|reasons| {
-        anyhow!(
-            "{at}: does not match the result schema:{}",
-            bullet_list(&reasons)
-        )
-    })?;
-    serde_json::from_value(value).with_context(|| format!("{at}: cannot read the result"))
+    })
 }

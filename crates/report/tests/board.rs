@@ -5,48 +5,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, Utc};
+use frugalbench_report::board::site::write_site;
+use frugalbench_report::board::stars::StarRule;
 use frugalbench_report::board::{build_board, Board};
-use frugalbench_report::compare::{compare_sets, CompareOptions, Verdict};
-use frugalbench_report::export::{codecarbon_csv, CODECARBON_COLUMNS};
-use frugalbench_report::inputs::{load_inputs, load_one, Loaded};
-use frugalbench_report::site::write_site;
-use frugalbench_report::stars::StarRule;
+use frugalbench_report::compare::{compare_sets, CompareOptions, Comparison, Verdict};
+use frugalbench_report::export::{CodecarbonCsv, CompareMarkdown, Exporter, CODECARBON_COLUMNS};
+use frugalbench_report::inputs::{load_inputs, load_one};
 use frugalbench_report::*;
 
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/results")
-}
-
-fn fixture(name: &str) -> RunResult {
-    read_result(&fixtures_dir().join(name)).unwrap()
-}
-
-/// The measured fixture as model `id`, every repetition's energy × `k` × (1 + `jitter`·(i−1)),
-/// quality `q`; derived figures recomputed.
-fn variant(id: &str, k: f64, jitter: f64, q: f64) -> RunResult {
-    let mut r = fixture("measured-rapl-sentence-similarity.json");
-    r.model.id = id.into();
-    r.timeline_csv = None;
-    for (i, rep) in r.repetitions.iter_mut().enumerate() {
-        let f = k * (1.0 + jitter * (i as f64 - 1.0));
-        for s in &mut rep.by_source {
-            s.joules *= f;
-            s.avg_watts *= f;
-        }
-    }
-    r.quality.as_mut().unwrap().value = q;
-    r.fill_derived();
-    assert!(sanity_check(&r).is_empty(), "{:?}", sanity_check(&r));
-    r
-}
-
-fn loaded(r: RunResult, name: &str) -> Loaded {
-    Loaded {
-        path: PathBuf::from(name),
-        result: r,
-        timeline: None,
-    }
-}
+mod common;
+use common::{fixture, fixtures_dir, loaded, variant};
 
 fn write_json(dir: &Path, name: &str, r: &RunResult) -> PathBuf {
     let p = dir.join(name);
@@ -243,7 +211,11 @@ fn site_draws_a_timeline_from_the_sibling_csv_and_notes_a_bad_one() {
     assert!(summary.warnings[0].contains("bad.timeline.csv"));
 }
 
-fn cmp(base: RunResult, new: RunResult) -> frugalbench_report::compare::Comparison {
+fn markdown(c: &Comparison) -> String {
+    String::from_utf8(CompareMarkdown.serialize(c).unwrap()).unwrap()
+}
+
+fn cmp(base: RunResult, new: RunResult) -> Comparison {
     compare_sets(
         &[loaded(base, "base.json")],
         &[loaded(new, "new.json")],
@@ -264,7 +236,7 @@ fn compare_gates_on_threshold_and_significance() {
     assert!(p.welch.unwrap().p_two_sided < 0.01);
     let (lo, hi) = p.ratio_ci95.unwrap();
     assert!(lo < 1.2 && 1.2 < hi && lo > 1.1, "{lo}–{hi}");
-    let md = c.to_markdown();
+    let md = markdown(&c);
     assert!(
         md.contains("| model | task |") && md.contains("**regressed**"),
         "{md}"
@@ -303,7 +275,7 @@ fn compare_with_one_repetition_decides_on_the_threshold_and_says_so() {
     assert_eq!((c.exit_code, p.verdict), (1, Verdict::Regressed));
     assert!(!p.significance_tested && p.welch.is_none());
     assert!(p.why.contains("not significance-tested"), "{}", p.why);
-    assert!(c.to_markdown().contains("not significance-tested"));
+    assert!(markdown(&c).contains("not significance-tested"));
 }
 
 #[test]
@@ -386,7 +358,10 @@ fn compare_matches_folders_by_model_and_task() {
 fn codecarbon_export_has_codecarbons_columns_and_units() {
     let r = fixture("measured-rapl-text-generation.json");
     let l = loaded(r.clone(), "gen.json");
-    let bytes = codecarbon_csv(std::slice::from_ref(&l), "fb").unwrap();
+    let exporter = CodecarbonCsv {
+        project_name: "fb".into(),
+    };
+    let bytes = exporter.serialize(std::slice::from_ref(&l)).unwrap();
     let mut rdr = csv::Reader::from_reader(&bytes[..]);
     let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
     assert_eq!(header, CODECARBON_COLUMNS);

@@ -191,26 +191,10 @@ pub fn done_file(dir: &Path, index: usize) -> PathBuf {
     dir.join(MARKERS_DIR).join(format!("{index}.done"))
 }
 
-/// Every `*.json` file under `dir` (recursively) that could be a result, sorted.
+/// Every result file under `dir`, sorted (the report crate's one walker: regular files only,
+/// symbolic links not followed, bounded depth); none when `dir` does not exist yet.
 pub fn json_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if p.is_dir() {
-                stack.push(p);
-            } else if frugalbench_report::is_result_file_name(&name) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    frugalbench_report::walk::result_files(dir)
 }
 
 /// `[1, 2, 3, 5, 7, 8]` → `1-3,5,7-8` (Slurm's `--array` syntax).

@@ -9,13 +9,15 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{anyhow, Context};
+use plotters::coord::cartesian::Cartesian2d;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::board::{method_str, Row, Table};
-use crate::compare::num;
+use super::rank::{Row, Table};
+use crate::display::num;
 use crate::result::RunResult;
 
 /// Result of one drawing routine.
@@ -122,7 +124,7 @@ fn caption_for(table: &Table) -> String {
     format!(
         "{} · {} · {}",
         table.task,
-        method_str(table.method),
+        table.method.as_str(),
         shorten(&table.hardware, 50)
     )
 }
@@ -153,35 +155,14 @@ impl Chart for EnergyBars<'_> {
         let names: Vec<String> = rows.iter().map(|r| shorten(&r.model, 30)).collect();
         // Row i is drawn at y = n-1-i so the most frugal is on top.
         let at = |i: usize| (n - 1 - i) as f64;
-        let label_area = names
-            .iter()
-            .map(|s| s.chars().count())
-            .max()
-            .unwrap_or(4)
-            .clamp(8, 30) as u32
-            * 8
-            + 20;
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("Energy per 1,000 queries — {}", caption_for(self.table)),
-                (FONT, 18),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(label_area)
-            .build_cartesian_2d(0.0..xmax, -0.5..(n as f64 - 0.5))?;
-        let fmt_y = |v: &f64| row_label(&names, *v);
-        let fmt_x = |v: &f64| num(*v);
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(WHITE)
-            .y_labels(n)
-            .y_label_formatter(&fmt_y)
-            .x_label_formatter(&fmt_x)
-            .x_desc("Wh per 1,000 queries (gross; lower is better)")
-            .label_style((FONT, 13))
-            .draw()?;
+        let mut chart = bar_frame(
+            root,
+            format!("Energy per 1,000 queries — {}", caption_for(self.table)),
+            &names,
+            30,
+            xmax,
+            "Wh per 1,000 queries (gross; lower is better)",
+        )?;
         chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
             Rectangle::new(
                 [(0.0, at(i) - 0.35), (r.wh_per_1000_queries, at(i) + 0.35)],
@@ -491,7 +472,7 @@ impl Chart for RepetitionBars<'_> {
                     "J per query by repetition — {} · {} ({})",
                     shorten(&self.result.model.id, 40),
                     self.result.task,
-                    method_str(self.result.energy.method)
+                    self.result.energy.method.as_str()
                 ),
                 (FONT, 18),
             )
@@ -538,6 +519,50 @@ impl Chart for RepetitionBars<'_> {
     }
 }
 
+/// A chart with f64 axes, as [`bar_frame`] sets it up.
+type BarChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The frame of a horizontal bar chart: one row per name (row i at y = n − 1 − i, so the
+/// first is on top), x from 0 to `xmax`, the names left of the bars in an area sized for at
+/// most `max_chars` characters.
+fn bar_frame<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: String,
+    names: &[String],
+    max_chars: usize,
+    xmax: f64,
+    x_desc: &str,
+) -> Result<BarChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = names.len().max(1);
+    let label_area = names
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(8, max_chars) as u32
+        * 8
+        + 20;
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, (FONT, 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(label_area)
+        .build_cartesian_2d(0.0..xmax, -0.5..(n as f64 - 0.5))?;
+    let fmt_y = |v: &f64| row_label(names, *v);
+    let fmt_x = |v: &f64| num(*v);
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(WHITE)
+        .y_labels(n)
+        .y_label_formatter(&fmt_y)
+        .x_label_formatter(&fmt_x)
+        .x_desc(x_desc)
+        .label_style((FONT, 13))
+        .draw()?;
+    Ok(chart)
+}
+
 /// One run's energy per domain (all domains, counted ones marked).
 pub struct DomainBars<'a> {
     pub result: &'a RunResult,
@@ -569,39 +594,19 @@ impl Chart for DomainBars<'_> {
         let xmax = src.iter().map(|s| s.joules).fold(0.0_f64, f64::max);
         // Room for the value text right of the longest bar.
         let xmax = if xmax > 0.0 { xmax * 1.7 } else { 1.0 };
-        let label_area = names
-            .iter()
-            .map(|s| s.chars().count())
-            .max()
-            .unwrap_or(4)
-            .clamp(8, 40) as u32
-            * 8
-            + 20;
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!(
-                    "Energy by domain — {} · {}",
-                    shorten(&self.result.model.id, 40),
-                    self.result.task
-                ),
-                (FONT, 18),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(label_area)
-            .build_cartesian_2d(0.0..xmax, -0.5..(n as f64 - 0.5))?;
-        let fmt_y = |v: &f64| row_label(&names, *v);
-        let fmt_x = |v: &f64| num(*v);
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(WHITE)
-            .y_labels(n)
-            .y_label_formatter(&fmt_y)
-            .x_label_formatter(&fmt_x)
-            .x_desc("J over all metered queries")
-            .label_style((FONT, 13))
-            .draw()?;
+        let caption = format!(
+            "Energy by domain — {} · {}",
+            shorten(&self.result.model.id, 40),
+            self.result.task
+        );
+        let mut chart = bar_frame(
+            root,
+            caption,
+            &names,
+            40,
+            xmax,
+            "J over all metered queries",
+        )?;
         for (i, s) in src.iter().enumerate() {
             let color = if !s.kind.counts_in_total() {
                 GREY

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::board::{hardware_class, method_str, sources};
-use crate::charts::{render, DomainBars, RepetitionBars, Timeline, TimelineChart};
-use crate::compare::{md_cell, num};
+use super::charts::{render, DomainBars, RepetitionBars, Timeline, TimelineChart};
+use super::label::Label;
+use super::rank::{hardware_class, sources};
+use crate::display::{md_cell, num};
 use crate::inputs::Loaded;
-use crate::label::Label;
 use crate::outdir::write_dir_atomically;
 use crate::result::{OverallMethod, RunResult};
 use crate::wh_per_1000_queries;
@@ -226,7 +226,7 @@ pub fn write_run_report(l: &Loaded, out: &Path) -> anyhow::Result<RunReport> {
                                 "{} · {} ({})",
                                 r.model.id,
                                 r.task,
-                                method_str(r.energy.method)
+                                r.energy.method.as_str()
                             ),
                         };
                         let f = render(&chart, dir, "timeline")?;

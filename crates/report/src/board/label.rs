@@ -6,11 +6,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::board::{method_str, Row};
-use crate::charts::{shorten, star_color, Chart, DrawResult};
-use crate::compare::num;
+use super::charts::{shorten, star_color, Chart, DrawResult};
+use super::rank::Row;
+use super::stars::StarRule;
+use crate::display::num;
 use crate::result::{OverallMethod, RunResult, Task};
-use crate::stars::StarRule;
 
 /// Stars of a label and the group they were given in.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,10 +66,10 @@ impl Label {
             wh_per_1000_queries: r.energy.wh_per_1000_queries,
             stars: None,
             quality: r.quality.as_ref().map(|q| (q.metric.clone(), q.value)),
-            hardware: crate::board::hardware_class(r),
+            hardware: super::rank::hardware_class(r),
             date: r.started_at.format("%Y-%m-%d").to_string(),
             method: r.energy.method,
-            sources: crate::board::sources(r),
+            sources: super::rank::sources(r),
         }
     }
 }
@@ -209,7 +209,7 @@ impl Chart for Label {
             ("date", self.date.clone()),
             (
                 "energy",
-                format!("{} ({})", method_str(self.method), self.sources),
+                format!("{} ({})", self.method.as_str(), self.sources),
             ),
         ];
         for (i, (k, v)) in lines.iter().enumerate() {

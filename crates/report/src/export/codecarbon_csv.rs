@@ -1,4 +1,4 @@
-//! Exports to other tools' formats. `codecarbon-csv`: the `emissions.csv` layout of CodeCarbon
+//! `frugalbench export --format codecarbon-csv`: the `emissions.csv` layout of CodeCarbon
 //! 3.x (the `EmissionsData` fields, in order, of `codecarbon/output_methods/emissions_data.py`
 //! at v3.2.9; the v2 columns are a subset), one row per result, so dashboards that read
 //! CodeCarbon files can ingest frugalbench runs.
@@ -11,6 +11,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::Exporter;
 use crate::inputs::Loaded;
 use crate::result::{DomainKind, RunResult};
 use crate::{JOULES_PER_KWH, SCHEMA_VERSION};
@@ -182,16 +183,24 @@ pub fn codecarbon_row(l: &Loaded, project: &str) -> CodeCarbonRow {
     CodeCarbonRow { fields }
 }
 
-/// The whole CSV: header, then one row per result in the given order.
-pub fn codecarbon_csv(results: &[Loaded], project: &str) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(CODECARBON_COLUMNS)?;
-    for l in results {
-        let row = codecarbon_row(l, project);
-        debug_assert_eq!(row.fields.len(), CODECARBON_COLUMNS.len());
-        w.write_record(&row.fields)?;
+/// CodeCarbon's `emissions.csv`: header, then one row per result in the given order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodecarbonCsv {
+    /// Prefix of the `project_name` column (`<project>/<task>/<model>`).
+    pub project_name: String,
+}
+
+impl Exporter<[Loaded]> for CodecarbonCsv {
+    fn serialize(&self, results: &[Loaded]) -> anyhow::Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(CODECARBON_COLUMNS)?;
+        for l in results {
+            let row = codecarbon_row(l, &self.project_name);
+            debug_assert_eq!(row.fields.len(), CODECARBON_COLUMNS.len());
+            w.write_record(&row.fields)?;
+        }
+        Ok(w.into_inner()?)
     }
-    Ok(w.into_inner()?)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The static leaderboard site: `index.html` (one sortable table per task × hardware × method,
 //! a "rejected" section), charts and labels as SVG and PNG, `leaderboard.csv` and
-//! `leaderboard.json`, written as a whole ([`crate::outdir`]).
+//! `leaderboard.json` (the [`crate::export`] exporters), written as a whole ([`crate::outdir`]).
 //!
 //! Safety of the page: every piece of text from a result file goes through [`html_escape`];
 //! the only script is the page's own sorting code, allowed by its SHA-256 in a
@@ -14,13 +14,14 @@ use anyhow::Context;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::board::{board_csv, method_str, slugify, Board, Row, Table};
-use crate::charts::{render, ChartFiles, EnergyBars, ParetoScatter, Timeline, TimelineChart};
-use crate::compare::num;
-use crate::label::Label;
+use super::charts::{render, ChartFiles, EnergyBars, ParetoScatter, Timeline, TimelineChart};
+use super::label::Label;
+use super::rank::{slugify, Board, Row, Table};
+use super::stars::star_text;
+use crate::display::num;
+use crate::export::{Exporter, LeaderboardCsv, LeaderboardJson};
 use crate::outdir::write_dir_atomically;
 use crate::result::{OverallMethod, Task};
-use crate::stars::star_text;
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and quoted attribute values.
 pub fn html_escape(s: &str) -> String {
@@ -52,6 +53,12 @@ pub struct SiteSummary {
     /// Problems that did not stop the build (e.g. an unreadable timeline CSV).
     pub warnings: Vec<String>,
 }
+
+/// The exports written beside `index.html`: file name and exporter.
+const SITE_EXPORTS: [(&str, &dyn Exporter<Board>); 2] = [
+    ("leaderboard.csv", &LeaderboardCsv),
+    ("leaderboard.json", &LeaderboardJson),
+];
 
 /// Files of one row.
 #[derive(Debug, Default)]
@@ -154,7 +161,7 @@ pub fn content_security_policy() -> String {
 }
 
 fn badge(m: OverallMethod) -> String {
-    let s = method_str(m);
+    let s = m.as_str();
     format!("<span class=\"badge {s}\">{}</span>", s.to_uppercase())
 }
 
@@ -484,7 +491,7 @@ fn list_files(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Resul
 }
 
 /// Renders `chart`; on failure records a warning instead of failing the whole site.
-fn try_render<C: crate::charts::Chart>(
+fn try_render<C: super::charts::Chart>(
     chart: &C,
     dir: &Path,
     stem: &str,
@@ -543,7 +550,7 @@ pub fn write_site(board: &Board, out: &Path) -> anyhow::Result<SiteSummary> {
                                     "{} · {} ({})",
                                     row.model,
                                     t.task,
-                                    method_str(row.method)
+                                    row.method.as_str()
                                 ),
                             };
                             rf.timeline = try_render(
@@ -566,18 +573,10 @@ pub fn write_site(board: &Board, out: &Path) -> anyhow::Result<SiteSummary> {
         }
         fs::write(dir.join("index.html"), page(board, &files, &warnings))
             .context("writing index.html")?;
-        fs::write(dir.join("leaderboard.csv"), board_csv(board)?)
-            .context("writing leaderboard.csv")?;
-        let json = serde_json::json!({
-            "generator": "frugalbench leaderboard",
-            "star_rule_description": board.star_rule.describe(),
-            "board": board,
-        });
-        fs::write(
-            dir.join("leaderboard.json"),
-            serde_json::to_vec_pretty(&json).context("serialising leaderboard.json")?,
-        )
-        .context("writing leaderboard.json")?;
+        for (name, exporter) in SITE_EXPORTS {
+            let bytes = exporter.serialize(board)?;
+            fs::write(dir.join(name), bytes).with_context(|| format!("writing {name}"))?;
+        }
         let mut listed = Vec::new();
         list_files(dir, "", &mut listed).context("listing the site")?;
         listed.sort();

@@ -5,7 +5,7 @@
 //! hardware, or measured vs estimated, are never ranked together. Within a table each model
 //! appears once (its latest complete result; older ones are listed as not ranked), rows are
 //! sorted by gross Wh per 1,000 queries (rank 1 = most frugal; ties share a rank), stars
-//! follow [`crate::stars`] and the Pareto front [`crate::pareto`], both within the table.
+//! follow [`super::stars`] and the Pareto front [`super::pareto`], both within the table.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,10 +13,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::pareto::{pareto_front, Point};
+use super::stars::{stars, StarRule};
 use crate::inputs::{Inputs, Loaded, Rejected};
-use crate::pareto::{pareto_front, Point};
 use crate::result::{OverallMethod, RunResult, Status, Task};
-use crate::stars::{stars, StarRule};
 use crate::wh_per_1000_queries;
 
 /// The hardware a result's energy belongs to: CPU model, plus the GPUs when there are any.
@@ -34,15 +34,6 @@ pub fn hardware_class(r: &RunResult) -> String {
         .map(|(name, n)| format!("{n} × {name}"))
         .collect();
     format!("{cpu} + GPU {}", gpus.join(", "))
-}
-
-/// `measured`, `estimated` or `mixed`.
-pub fn method_str(m: OverallMethod) -> &'static str {
-    match m {
-        OverallMethod::Measured => "measured",
-        OverallMethod::Estimated => "estimated",
-        OverallMethod::Mixed => "mixed",
-    }
 }
 
 /// The energy sources counted in a result's total, e.g. `rapl` or `estimate`, joined by `+`.
@@ -117,7 +108,7 @@ impl Table {
             "t{}-{}-{}",
             index + 1,
             slugify(self.task.as_str()),
-            method_str(self.method)
+            self.method.as_str()
         )
     }
 }
@@ -304,72 +295,6 @@ pub fn slugify(s: &str) -> String {
     } else {
         out
     }
-}
-
-/// The leaderboard as CSV: one line per ranked row, with its table's task, hardware and
-/// method. Every field is quoted as needed by the `csv` crate.
-pub fn board_csv(board: &Board) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "task",
-        "hardware",
-        "method",
-        "rank",
-        "model",
-        "arch",
-        "dtype",
-        "batch_size",
-        "wh_per_1000_queries",
-        "wh_per_1000_ci95_low",
-        "wh_per_1000_ci95_high",
-        "net_wh_per_1000_queries",
-        "joules_per_query",
-        "joules_per_generated_token",
-        "quality_metric",
-        "quality",
-        "stars",
-        "star_rule",
-        "pareto_front",
-        "sources",
-        "repetitions",
-        "queries_per_repetition",
-        "g_co2e_per_1000_queries",
-        "started_at",
-        "file",
-    ])?;
-    let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
-    for t in &board.tables {
-        for r in &t.rows {
-            w.write_record([
-                t.task.to_string(),
-                t.hardware.clone(),
-                method_str(t.method).to_string(),
-                r.rank.to_string(),
-                r.model.clone(),
-                r.arch.clone(),
-                r.dtype.clone(),
-                r.batch_size.to_string(),
-                r.wh_per_1000_queries.to_string(),
-                opt(r.wh_per_1000_ci95.map(|c| c[0])),
-                opt(r.wh_per_1000_ci95.map(|c| c[1])),
-                opt(r.net_wh_per_1000_queries),
-                r.joules_per_query.to_string(),
-                opt(r.joules_per_generated_token),
-                r.quality_metric.clone().unwrap_or_default(),
-                opt(r.quality),
-                r.stars.to_string(),
-                board.star_rule.as_str().to_string(),
-                r.pareto.map(|p| p.to_string()).unwrap_or_default(),
-                r.sources.clone(),
-                r.repetitions.to_string(),
-                r.queries_per_repetition.to_string(),
-                r.g_co2e_per_1000_queries.to_string(),
-                r.started_at.to_rfc3339(),
-                r.file.clone(),
-            ])?;
-        }
-    }
-    Ok(w.into_inner()?)
 }
 
 #[cfg(test)]
