@@ -13,6 +13,7 @@ mod config;
 mod domain;
 pub mod estimate;
 pub mod fake;
+pub mod host;
 mod measurement;
 mod meter;
 pub mod nvml;
