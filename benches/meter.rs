@@ -7,7 +7,7 @@
 use criterion::{criterion_group, Criterion};
 use frugalbench_meter::estimate::{CpuOverrides, EstimateSource};
 use frugalbench_meter::fake::{FakeLayout, FakePowercap};
-use frugalbench_meter::host::{CpuTime, HostFacts};
+use frugalbench_meter::host::HostFacts;
 use frugalbench_meter::rapl::RaplSource;
 use frugalbench_meter::{EnergySource, Meter, MeterConfig};
 use std::hint::black_box;

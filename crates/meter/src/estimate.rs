@@ -283,8 +283,9 @@ impl VcpuWattsTable {
                     bail!("{origin}:{line}: idle watts must be below full-load watts");
                 }
             }
-            if !(row.low.0 <= row.min_w && row.min_w <= row.high.0)
-                || !(row.low.1 <= row.max_w && row.max_w <= row.high.1)
+            let within = |lo: f64, x: f64, hi: f64| lo <= x && x <= hi;
+            if !(within(row.low.0, row.min_w, row.high.0)
+                && within(row.low.1, row.max_w, row.high.1))
             {
                 bail!("{origin}:{line}: the mean must lie between the p10 and p90 figures");
             }

@@ -271,9 +271,9 @@ fn read_file(path: &Path) -> Result<String, ReadError> {
     std::fs::read_to_string(path).map_err(|e| ReadError::from_io(path.to_path_buf(), e))
 }
 
-/// Busy time of the whole machine from `/proc/stat`'s `cpu` line: user + nice + system
-/// + irq + softirq (idle, iowait and steal are not this machine's work; guest time is
-/// already inside user).
+/// Busy time of the whole machine from `/proc/stat`'s `cpu` line: the sum of user, nice,
+/// system, irq and softirq (idle, iowait and steal are not this machine's work; guest
+/// time is already inside user).
 #[derive(Debug, Clone)]
 pub struct ProcStat {
     path: PathBuf,
