@@ -5,8 +5,9 @@
 //! `cargo bench -p frugalbench-meter --bench meter -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{criterion_group, Criterion};
-use frugalbench_meter::estimate::{CpuLoad, EstimateSource, SysinfoLoad};
+use frugalbench_meter::estimate::{CpuOverrides, EstimateSource};
 use frugalbench_meter::fake::{FakeLayout, FakePowercap};
+use frugalbench_meter::host::HostFacts;
 use frugalbench_meter::rapl::RaplSource;
 use frugalbench_meter::{EnergySource, Meter, MeterConfig};
 use std::hint::black_box;
@@ -32,26 +33,29 @@ fn reads(c: &mut Criterion) {
         |b| b.iter(|| black_box(rapl.read().unwrap())),
     );
 
-    let mut est = EstimateSource::detect(None).expect("estimate");
+    let mut est = EstimateSource::detect(std::path::Path::new("/"), &CpuOverrides::default())
+        .expect("estimate");
     c.bench_function("estimate read", |b| {
         b.iter(|| black_box(est.read().unwrap()))
     });
 }
 
-/// sysinfo ignores CPU refreshes closer than its minimum interval (~200 ms), so a
-/// criterion loop would time a no-op: time real refreshes, spaced out, instead.
-fn sysinfo_refresh_cost() {
-    let mut load = SysinfoLoad::new().expect("sysinfo");
+/// One read of the estimate's busy-time counter (`/proc/stat` or the cgroup's `cpu.stat`),
+/// which every estimate `read()` does.
+fn busy_time_cost() {
+    let mut ct = HostFacts::read(std::path::Path::new("/"))
+        .cpu_time()
+        .expect("a busy-time counter");
     let mut times = Vec::new();
     for _ in 0..10 {
-        std::thread::sleep(load.min_interval() + Duration::from_millis(5));
         let t = std::time::Instant::now();
-        black_box(load.sample());
+        black_box(ct.busy_seconds().ok());
         times.push(t.elapsed());
     }
     times.sort();
     println!(
-        "estimate utilisation sample (one real sysinfo CPU refresh, 10 spaced calls): median {:?}, min {:?}, max {:?}",
+        "estimate busy-time read ({}, 10 calls): median {:?}, min {:?}, max {:?}",
+        ct.describe(),
         times[times.len() / 2],
         times[0],
         times[times.len() - 1]
@@ -80,8 +84,8 @@ fn sampler_overhead(label: &str, sources: Vec<Box<dyn EnergySource>>) {
 }
 
 fn overheads() {
-    let mut est = EstimateSource::detect(None).expect("estimate");
-    est.prime();
+    let est = EstimateSource::detect(std::path::Path::new("/"), &CpuOverrides::default())
+        .expect("estimate");
     sampler_overhead("estimate only (this VM)", vec![Box::new(est)]);
 
     let dir = tmpfs_dir();
@@ -95,7 +99,7 @@ criterion_group!(benches, reads);
 
 fn main() {
     benches();
-    sysinfo_refresh_cost();
+    busy_time_cost();
     overheads();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -25,6 +25,12 @@ pub struct MeasureReport {
     /// Gross energy over the CPU-package, DRAM and GPU domains (never core,
     /// uncore or psys, which are inside or around those).
     pub energy_joules: f64,
+    /// Low and high ends of `energy_joules` when a counted domain is estimated (the
+    /// sum of the counted domains' ranges; a measured domain adds its own figure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy_joules_low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy_joules_high: Option<f64>,
     pub energy_wh: f64,
     pub average_watts: f64,
     /// `measured`, `estimated`, or `mixed` when counted domains differ (`null`: no
@@ -54,6 +60,11 @@ pub struct SourceReport {
     pub kind: DomainKind,
     pub method: Method,
     pub energy_joules: f64,
+    /// Low and high ends of `energy_joules` (estimated domains only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy_joules_low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy_joules_high: Option<f64>,
     pub average_watts: f64,
     /// Whether this domain is part of `energy_joules` (core, uncore and psys
     /// are reported but never added).
@@ -76,6 +87,8 @@ pub fn sources(m: &Measurement) -> Vec<SourceReport> {
             kind: d.info.kind,
             method: d.info.method,
             energy_joules: d.joules,
+            energy_joules_low: d.joules_low,
+            energy_joules_high: d.joules_high,
             average_watts: d.avg_watts,
             counted_in_total: d.info.kind.counts_in_total(),
         })
@@ -170,6 +183,7 @@ fn build_report(
     interrupted: bool,
 ) -> MeasureReport {
     let energy = m.total_joules();
+    let range = m.total_joules_range();
     let net = idle.map(|b| m.net_of_idle(b));
     notes.extend(m.notes.iter().cloned());
     let mut seen = std::collections::HashSet::new();
@@ -180,6 +194,8 @@ fn build_report(
         signal,
         duration_s: m.duration_s,
         energy_joules: energy,
+        energy_joules_low: range.map(|r| r.0),
+        energy_joules_high: range.map(|r| r.1),
         energy_wh: energy / 3600.0,
         average_watts: if m.duration_s > 0.0 {
             energy / m.duration_s
@@ -196,6 +212,14 @@ fn build_report(
         carbon: carbon_report(carbon, energy),
         notes,
         interrupted,
+    }
+}
+
+/// ` (est. LO–HI UNIT)` for a figure with a range, else nothing.
+fn range_text(lo: Option<f64>, hi: Option<f64>, unit: &str) -> String {
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => format!(" (est. {lo:.3}–{hi:.3} {unit})"),
+        _ => String::new(),
     }
 }
 
@@ -216,15 +240,21 @@ fn render_text(r: &MeasureReport) -> String {
         Cell::new("energy"),
         Cell::new(format!("{:.3} J", r.energy_joules)).set_alignment(CellAlignment::Right),
         Cell::new(format!(
-            "{:.6} Wh, {}",
+            "{:.6} Wh, {}{}",
             r.energy_wh,
-            r.method.map_or("none", |m| m.as_str())
+            r.method.map_or("none", |m| m.as_str()),
+            range_text(r.energy_joules_low, r.energy_joules_high, "J")
         )),
     ]);
     t.add_row(vec![
         Cell::new("average power"),
         Cell::new(format!("{:.2} W", r.average_watts)).set_alignment(CellAlignment::Right),
-        Cell::new(""),
+        Cell::new(match (r.energy_joules_low, r.energy_joules_high) {
+            (Some(lo), Some(hi)) if r.duration_s > 0.0 => {
+                format!("range {:.2}–{:.2} W", lo / r.duration_s, hi / r.duration_s)
+            }
+            _ => String::new(),
+        }),
     ]);
     if let Some(idle) = &r.idle {
         t.add_row(vec![
@@ -270,7 +300,12 @@ fn render_text(r: &MeasureReport) -> String {
             Cell::new(&src.domain),
             Cell::new(src.kind),
             Cell::new(src.method),
-            Cell::new(format!("{:.3} J", src.energy_joules)).set_alignment(CellAlignment::Right),
+            Cell::new(format!(
+                "{:.3} J{}",
+                src.energy_joules,
+                range_text(src.energy_joules_low, src.energy_joules_high, "J")
+            ))
+            .set_alignment(CellAlignment::Right),
             Cell::new(format!("{:.2} W", src.average_watts)).set_alignment(CellAlignment::Right),
             Cell::new(if src.counted_in_total { "yes" } else { "no" }),
         ]);

@@ -28,10 +28,25 @@ pub struct MeterArgs {
     /// then report energy net of idle beside the gross figure.
     #[arg(long, value_name = "S", default_value_t = 3.0)]
     pub idle_seconds: f64,
-    /// CPU power (W) for the estimate when no counter exists, instead of the
-    /// shipped TDP table's figure for this CPU.
-    #[arg(long, value_name = "W")]
+    /// CPU power (W) at 100 % of the visible CPUs for the estimate when no counter
+    /// exists, instead of the model `probe` shows (TDP table or per-vCPU figures).
+    #[arg(long, value_name = "W", conflicts_with = "cpu_watts_per_vcpu")]
     pub cpu_tdp_watts: Option<f64>,
+    /// Per-vCPU watts at idle and at full load for the estimate (Cloud Carbon
+    /// Footprint's model, W = vCPUs × (MIN + u × (MAX − MIN))), instead of the
+    /// figures for this CPU's microarchitecture.
+    #[arg(long, value_name = "MIN,MAX", value_parser = parse_min_max)]
+    pub cpu_watts_per_vcpu: Option<(f64, f64)>,
+    /// Root under which the estimate reads /proc (cpuinfo, stat, meminfo) and /sys
+    /// (DMI, cgroup); for tests on a fake tree.
+    #[arg(
+        long,
+        env = "FRUGALBENCH_HOST_ROOT",
+        value_name = "DIR",
+        default_value = "/",
+        hide = true
+    )]
+    pub host_root: PathBuf,
     /// Do not look for NVIDIA GPUs through NVML.
     #[arg(long)]
     pub no_nvml: bool,
@@ -53,18 +68,17 @@ impl MeterArgs {
         if self.interval_ms == 0 {
             bail!("--interval-ms must be at least 1");
         }
-        if let Some(w) = self.cpu_tdp_watts {
-            if !(w.is_finite() && w > 0.0) {
-                bail!("--cpu-tdp-watts must be a positive number of watts, got {w}");
-            }
-        }
-        Ok(MeterConfig {
+        let cfg = MeterConfig {
             powercap_root: self.powercap_root.clone(),
             interval: Duration::from_millis(self.interval_ms),
             cpu_tdp_watts: self.cpu_tdp_watts,
+            cpu_watts_per_vcpu: self.cpu_watts_per_vcpu,
+            host_root: self.host_root.clone(),
             enable_nvml: !self.no_nvml,
             ..MeterConfig::default()
-        })
+        };
+        cfg.cpu_overrides().validate()?;
+        Ok(cfg)
     }
 
     pub fn idle(&self) -> Result<Duration> {
@@ -80,5 +94,35 @@ impl MeterArgs {
 
     pub fn carbon(&self) -> Result<CarbonIntensity> {
         frugalbench_meter::resolve_carbon(self.country.as_deref(), self.grid_intensity, self.pue)
+    }
+}
+
+/// `MIN,MAX` watts, e.g. `0.45,2.02`.
+fn parse_min_max(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s
+        .split_once(',')
+        .ok_or_else(|| format!("expected MIN,MAX watts, e.g. 0.45,2.02; got {s:?}"))?;
+    let num = |x: &str| {
+        x.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("{:?} is not a number of watts", x.trim()))
+    };
+    let (lo, hi) = (num(a)?, num(b)?);
+    if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && hi > 0.0 && lo <= hi) {
+        return Err(format!("needs 0 <= MIN <= MAX, got {lo},{hi}"));
+    }
+    Ok((lo, hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_min_max;
+
+    #[test]
+    fn min_max_watts_parse() {
+        assert_eq!(parse_min_max("0.45, 2.02"), Ok((0.45, 2.02)));
+        assert!(parse_min_max("2,1").is_err());
+        assert!(parse_min_max("1").is_err());
+        assert!(parse_min_max("a,1").is_err());
     }
 }

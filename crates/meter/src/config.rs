@@ -1,5 +1,7 @@
 //! Meter configuration.
 
+use crate::estimate::CpuOverrides;
+use crate::host::DEFAULT_HOST_ROOT;
 use crate::rapl::DEFAULT_POWERCAP_ROOT;
 use anyhow::bail;
 use std::path::PathBuf;
@@ -16,6 +18,13 @@ pub struct MeterConfig {
     /// Replaces the TDP table figure in the estimate (share 1); the CLI's
     /// `--cpu-tdp-watts`. Ignored when RAPL is readable.
     pub cpu_tdp_watts: Option<f64>,
+    /// Per-vCPU (idle, full-load) watts for the estimate's Cloud Carbon Footprint
+    /// model, replacing the table's figures; the CLI's `--cpu-watts-per-vcpu MIN,MAX`.
+    pub cpu_watts_per_vcpu: Option<(f64, f64)>,
+    /// Root under which `/proc/cpuinfo`, `/proc/stat`, `/proc/meminfo`,
+    /// `/sys/class/dmi/id` and `/sys/fs/cgroup` are read for the estimate (`/`; a fake
+    /// tree in tests).
+    pub host_root: PathBuf,
     /// Try NVML for GPUs.
     pub enable_nvml: bool,
     /// Try RAPL for CPU/DRAM; when false, CPU and DRAM are estimated.
@@ -28,6 +37,8 @@ impl Default for MeterConfig {
             powercap_root: PathBuf::from(DEFAULT_POWERCAP_ROOT),
             interval: Duration::from_millis(100),
             cpu_tdp_watts: None,
+            cpu_watts_per_vcpu: None,
+            host_root: PathBuf::from(DEFAULT_HOST_ROOT),
             enable_nvml: true,
             enable_rapl: true,
         }
@@ -40,11 +51,14 @@ impl MeterConfig {
         if self.interval.is_zero() {
             bail!("the meter's sampling interval must be greater than 0");
         }
-        if let Some(w) = self.cpu_tdp_watts {
-            if !(w.is_finite() && w > 0.0) {
-                bail!("--cpu-tdp-watts must be a positive number of watts, got {w}");
-            }
+        self.cpu_overrides().validate()
+    }
+
+    /// The estimate's CPU overrides.
+    pub fn cpu_overrides(&self) -> CpuOverrides {
+        CpuOverrides {
+            tdp_watts: self.cpu_tdp_watts,
+            watts_per_vcpu: self.cpu_watts_per_vcpu,
         }
-        Ok(())
     }
 }

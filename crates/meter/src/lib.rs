@@ -14,6 +14,7 @@ mod domain;
 pub mod estimate;
 #[cfg(feature = "testing")]
 pub mod fake;
+pub mod host;
 mod measurement;
 mod meter;
 pub mod nvml;

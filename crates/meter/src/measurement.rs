@@ -14,6 +14,24 @@ pub struct DomainEnergy {
     pub joules: f64,
     /// Mean power over the window, watts.
     pub avg_watts: f64,
+    /// Low end of the joules' range (estimated domains only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joules_low: Option<f64>,
+    /// High end of the joules' range (estimated domains only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joules_high: Option<f64>,
+}
+
+impl DomainEnergy {
+    /// The low end of its range, or its joules when it has none.
+    pub fn low(&self) -> f64 {
+        self.joules_low.unwrap_or(self.joules)
+    }
+
+    /// The high end of its range, or its joules when it has none.
+    pub fn high(&self) -> f64 {
+        self.joules_high.unwrap_or(self.joules)
+    }
 }
 
 /// The energy of all domains over one window.
@@ -51,6 +69,23 @@ impl Measurement {
             .sum()
     }
 
+    /// The (low, high) range of [`Measurement::total_joules`] when a counted domain has
+    /// one (estimates); a measured domain adds its own figure to both ends.
+    pub fn total_joules_range(&self) -> Option<(f64, f64)> {
+        let counted = || {
+            self.domains
+                .iter()
+                .filter(|d| d.info.kind.counts_in_total())
+        };
+        if !counted().any(|d| d.joules_low.is_some() || d.joules_high.is_some()) {
+            return None;
+        }
+        Some((
+            counted().map(|d| d.low()).sum(),
+            counted().map(|d| d.high()).sum(),
+        ))
+    }
+
     /// Mean power of the counted domains, watts (0 for an empty window).
     pub fn avg_watts(&self) -> f64 {
         if self.duration_s > 0.0 {
@@ -76,6 +111,8 @@ impl Measurement {
                 method: d.info.method,
                 joules: d.joules,
                 avg_watts: d.avg_watts,
+                joules_low: d.joules_low,
+                joules_high: d.joules_high,
             })
             .collect()
     }

@@ -34,6 +34,7 @@ pub struct TimelineSample {
 pub struct Window {
     at: Instant,
     values: Vec<f64>,
+    ranges: Vec<Option<(f64, f64)>>,
     conditions: HashMap<(String, ConditionKind), u64>,
 }
 
@@ -47,6 +48,7 @@ impl Window {
 struct Slot {
     src: Box<dyn EnergySource>,
     last: Vec<f64>,
+    range: Vec<Option<(f64, f64)>>,
     failures: u64,
 }
 
@@ -59,6 +61,15 @@ impl Slot {
                 for (l, x) in self.last.iter_mut().zip(v) {
                     if x.is_finite() && x > *l {
                         *l = x;
+                    }
+                }
+                let r = self.src.read_range();
+                if r.len() == self.range.len() {
+                    for (l, x) in self.range.iter_mut().zip(r) {
+                        *l = match (*l, x) {
+                            (Some((a, b)), Some((c, d))) => Some((a.max(c), b.max(d))),
+                            (_, x) => x,
+                        };
                     }
                 }
             }
@@ -97,15 +108,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     fn read_all(&self, tick: bool) -> Vec<f64> {
+        self.read_all_ranged(tick).0
+    }
+
+    /// Every domain's cumulative joules and (low, high) range.
+    fn read_all_ranged(&self, tick: bool) -> (Vec<f64>, Vec<Option<(f64, f64)>>) {
         let mut out = Vec::with_capacity(self.domains.len());
+        let mut ranges = Vec::with_capacity(self.domains.len());
         for slot in &self.slots {
             let mut s = lock(slot);
             if tick {
                 s.src.on_tick();
             }
             out.extend_from_slice(s.read());
+            ranges.extend_from_slice(&s.range);
         }
-        out
+        (out, ranges)
     }
 
     fn conditions(&self) -> Vec<Condition> {
@@ -213,7 +231,7 @@ impl Meter {
     /// present) and starts the background sampler.
     pub fn start(cfg: &MeterConfig) -> anyhow::Result<Meter> {
         cfg.validate()?;
-        let (sources, report) = build(cfg, true);
+        let (sources, report) = build(cfg);
         if report.cpu_dram.is_none() {
             let reasons: Vec<String> = report
                 .sources
@@ -280,6 +298,11 @@ impl Meter {
             }
             let n = src.domains().len();
             slots.push(Mutex::new(Slot {
+                range: if src.read_range().len() == n {
+                    src.read_range()
+                } else {
+                    vec![None; n]
+                },
                 src,
                 last: vec![0.0; n],
                 failures: 0,
@@ -387,10 +410,11 @@ impl Meter {
     /// Opens a window: reads every source now.
     pub fn begin(&self) -> Window {
         let at = Instant::now();
-        let values = self.shared.read_all(false);
+        let (values, ranges) = self.shared.read_all_ranged(false);
         Window {
             at,
             values,
+            ranges,
             conditions: self.conditions_map(),
         }
     }
@@ -398,16 +422,25 @@ impl Meter {
     /// Closes a window: reads every source now and returns the deltas.
     pub fn end(&self, w: Window) -> Measurement {
         let at = Instant::now();
-        let values = self.shared.read_all(false);
+        let (values, ranges) = self.shared.read_all_ranged(false);
         let duration_s = at.saturating_duration_since(w.at).as_secs_f64();
         let domains = self
             .shared
             .domains
             .iter()
             .zip(values.iter().zip(&w.values))
-            .map(|(info, (now, then))| {
+            .zip(ranges.iter().zip(&w.ranges))
+            .map(|((info, (now, then)), (r_now, r_then))| {
                 let joules = (now - then).max(0.0);
+                let (joules_low, joules_high) = match (r_now, r_then) {
+                    (Some((lo, hi)), Some((lo0, hi0))) => {
+                        (Some((lo - lo0).max(0.0)), Some((hi - hi0).max(0.0)))
+                    }
+                    _ => (None, None),
+                };
                 DomainEnergy {
+                    joules_low,
+                    joules_high,
                     info: info.clone(),
                     joules,
                     avg_watts: if duration_s > 0.0 {

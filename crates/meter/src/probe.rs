@@ -2,7 +2,7 @@
 
 use crate::config::MeterConfig;
 use crate::domain::{DomainInfo, DomainKind, Method};
-use crate::estimate::{EstimateModel, EstimateSource};
+use crate::estimate::{CpuModel, EstimateModel, EstimateSource};
 use crate::nvml::NvmlSource;
 use crate::rapl::RaplSource;
 use crate::source::EnergySource;
@@ -90,6 +90,10 @@ pub struct ProbeReport {
     pub cpu_dram: Option<Choice>,
     /// The GPU choice; `None` when no GPU is metered.
     pub gpu: Option<Choice>,
+    /// Which estimate model was chosen and why (guest or not and the signal,
+    /// microarchitecture and how it was told, vCPUs and quota), and how to override it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate_why: Option<String>,
     /// The estimate's resolved parameters, when it could be resolved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate: Option<EstimateModel>,
@@ -146,13 +150,18 @@ impl ProbeReport {
                 let _ = writeln!(s, "GPU: none metered");
             }
         }
+        if let Some(why) = &self.estimate_why {
+            let _ = writeln!(s, "\nestimate model: {}", why.replace('\n', "\n  "));
+        }
         s
     }
 }
 
-/// Opens the sources `cfg` asks for and reports on them. `prime` lets the
-/// estimate take its first utilisation sample (≈200 ms) before returning.
-pub(crate) fn build(cfg: &MeterConfig, prime: bool) -> (Vec<Box<dyn EnergySource>>, ProbeReport) {
+/// How to override the estimate, for `probe`.
+const OVERRIDE_HINT: &str = "override: --cpu-watts-per-vcpu MIN,MAX (per-vCPU idle and full-load watts, Cloud Carbon Footprint model) or --cpu-tdp-watts W (W at 100 % of the visible CPUs)";
+
+/// Opens the sources `cfg` asks for and reports on them.
+pub(crate) fn build(cfg: &MeterConfig) -> (Vec<Box<dyn EnergySource>>, ProbeReport) {
     let mut sources: Vec<Box<dyn EnergySource>> = Vec::new();
     let mut probes = Vec::new();
     let mut cpu_dram = None;
@@ -196,13 +205,17 @@ pub(crate) fn build(cfg: &MeterConfig, prime: bool) -> (Vec<Box<dyn EnergySource
 
     // Estimate: resolved always (so probe shows it), used only without RAPL.
     let mut estimate_model = None;
-    match EstimateSource::detect(cfg.cpu_tdp_watts) {
-        Ok(mut src) => {
-            estimate_model = Some(src.model().clone());
+    let mut estimate_why = None;
+    match EstimateSource::detect(&cfg.host_root, &cfg.cpu_overrides()) {
+        Ok(src) => {
+            let m = src.model();
+            estimate_model = Some(m.clone());
+            let model = match &m.cpu {
+                CpuModel::PerVcpu { .. } => "per-vCPU watts (Cloud Carbon Footprint)",
+                CpuModel::Tdp { .. } => "TDP × share × utilisation",
+            };
+            estimate_why = Some(format!("{model}, because: {}\n{}", m.why(), OVERRIDE_HINT));
             if cpu_dram.is_none() {
-                if prime {
-                    src.prime();
-                }
                 cpu_dram = Some(Choice {
                     source: "estimate".into(),
                     method: Method::Estimated,
@@ -258,6 +271,7 @@ pub(crate) fn build(cfg: &MeterConfig, prime: bool) -> (Vec<Box<dyn EnergySource
         sources: probes,
         cpu_dram,
         gpu,
+        estimate_why,
         estimate: estimate_model,
     };
     (sources, report)
@@ -266,5 +280,5 @@ pub(crate) fn build(cfg: &MeterConfig, prime: bool) -> (Vec<Box<dyn EnergySource
 /// Reports which sources work here and which the meter would use. Opens and
 /// closes every source; starts no sampler.
 pub fn probe(cfg: &MeterConfig) -> ProbeReport {
-    build(cfg, false).1
+    build(cfg).1
 }

@@ -159,6 +159,13 @@ pub trait EnergySource: Send {
     /// that integrate something over time (the estimate) do it here.
     fn on_tick(&mut self) {}
 
+    /// Cumulative (low, high) joules per domain as of the last successful
+    /// [`EnergySource::read`], for domains whose figure is a range (estimates); `None` for
+    /// a domain with a single figure (measured). Empty: no domain has a range.
+    fn read_range(&self) -> Vec<Option<(f64, f64)>> {
+        Vec::new()
+    }
+
     /// Notes fixed at set-up (zones skipped, domains missing, formulas used).
     fn notes(&self) -> Vec<String> {
         Vec::new()

@@ -138,6 +138,8 @@ fn energy(info: DomainInfo, joules: f64) -> DomainEnergy {
         info,
         joules,
         avg_watts: joules / 2.0,
+        joules_low: None,
+        joules_high: None,
     }
 }
 
@@ -336,7 +338,7 @@ fn start_uses_rapl_when_readable_else_the_estimate() {
     thread::sleep(Duration::from_millis(250));
     let m = meter.end(w);
     assert_eq!(m.method(), Some(OverallMethod::Estimated));
-    // DRAM is constant: 0.375 W/GiB × total memory.
+    // DRAM is constant: W/GiB × memory.
     let dram_w = report_dram_w(&meter);
     let dram = m.domain("dram").unwrap();
     assert!(
@@ -400,6 +402,12 @@ fn probe_reports_every_source() {
         r.sources[2].reason.as_deref(),
         Some("NVML disabled by configuration")
     );
+    let why = r.estimate_why.as_deref().unwrap();
+    assert!(
+        why.contains("because") && why.contains("--cpu-watts-per-vcpu"),
+        "{why}"
+    );
+    assert!(r.render_text().contains("estimate model:"));
 }
 
 #[test]

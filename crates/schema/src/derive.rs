@@ -158,6 +158,19 @@ pub fn counted_joules(sources: &[SourceEnergy]) -> f64 {
         .map(|s| s.joules))
 }
 
+/// (low, high) of the counted joules when a counted domain carries a range (an estimate); a
+/// domain without one contributes its own figure to both ends. `None` when none has a range.
+pub fn counted_joules_range(sources: &[SourceEnergy]) -> Option<(f64, f64)> {
+    let counted = || sources.iter().filter(|s| s.kind.counts_in_total());
+    if !counted().any(SourceEnergy::has_range) {
+        return None;
+    }
+    Some((
+        counted().map(|s| s.low()).sum(),
+        counted().map(|s| s.high()).sum(),
+    ))
+}
+
 /// The overall method of the domains that count in totals; `None` when there are none.
 pub fn sources_method(sources: &[SourceEnergy]) -> Option<OverallMethod> {
     OverallMethod::of(sources.iter().map(|s| (s.kind, s.method)))
@@ -172,7 +185,13 @@ pub fn aggregate_sources(reps: &[Repetition], seconds: f64) -> Vec<SourceEnergy>
             .iter_mut()
             .find(|o| o.name == s.name && o.domain == s.domain)
         {
-            Some(o) => o.joules += s.joules,
+            Some(o) => {
+                if o.has_range() || s.has_range() {
+                    o.joules_low = Some(o.low() + s.low());
+                    o.joules_high = Some(o.high() + s.high());
+                }
+                o.joules += s.joules;
+            }
             None => out.push(SourceEnergy {
                 avg_watts: 0.0,
                 ..s.clone()
@@ -231,12 +250,19 @@ fn energy(
     if ci.is_some_and(|[lo, _]| lo < 0.0) {
         push_once(&mut notes, CI_BELOW_ZERO_NOTE);
     }
+    let by_source = aggregate_sources(reps, wall);
+    let range = counted_joules_range(&by_source);
+    let wh = |j: f64| wh_per_1000_queries(per(j, queries));
     Energy {
         method,
         total_joules,
         joules_per_query,
         wh_per_1000_queries: wh_per_1000_queries(joules_per_query),
-        by_source: aggregate_sources(reps, wall),
+        total_joules_low: range.map(|r| r.0),
+        total_joules_high: range.map(|r| r.1),
+        wh_per_1000_queries_low: range.map(|r| wh(r.0)),
+        wh_per_1000_queries_high: range.map(|r| wh(r.1)),
+        by_source,
         idle_watts: idle,
         net_joules_per_query,
         joules_per_query_ci95: ci,
@@ -411,7 +437,60 @@ mod tests {
             method,
             joules,
             avg_watts: 0.0,
+            joules_low: None,
+            joules_high: None,
         }
+    }
+
+    #[test]
+    fn ranges_sum_over_counted_domains_and_repetitions() {
+        let est = |kind, j: f64| SourceEnergy {
+            joules_low: Some(j / 2.0),
+            joules_high: Some(j * 2.0),
+            ..src("e", kind, Method::Estimated, j)
+        };
+        let mut cpu = est(DomainKind::CpuPackage, 10.0);
+        cpu.domain = "cpu".into();
+        let s = vec![
+            cpu,
+            src("gpu", DomainKind::Gpu, Method::Measured, 4.0),
+            src("core", DomainKind::Core, Method::Measured, 100.0),
+        ];
+        assert_eq!(counted_joules_range(&s), Some((9.0, 24.0)));
+        assert_eq!(counted_joules_range(&s[1..]), None);
+        let rep = |by_source: Vec<SourceEnergy>| Repetition {
+            index: 0,
+            queries: 10,
+            wall_seconds: 1.0,
+            total_joules: counted_joules(&by_source),
+            joules_per_query: 0.0,
+            net_joules_per_query: None,
+            by_source,
+            prefill_joules: None,
+            decode_joules: None,
+        };
+        let reps = [rep(s.clone()), rep(s)];
+        let e = energy(OverallMethod::Mixed, &reps, None, Vec::new());
+        assert_eq!(e.total_joules, 28.0);
+        assert_eq!(
+            (e.total_joules_low, e.total_joules_high),
+            (Some(18.0), Some(48.0))
+        );
+        let wh = |j: f64| wh_per_1000_queries(j / 20.0);
+        assert_eq!(e.wh_per_1000_queries_low, Some(wh(18.0)));
+        assert_eq!(e.wh_per_1000_queries_high, Some(wh(48.0)));
+        assert_eq!(e.by_source[0].joules_low, Some(10.0));
+        assert!(e.by_source[1].joules_low.is_none(), "measured: no range");
+        let measured_only = [rep(vec![src(
+            "gpu",
+            DomainKind::Gpu,
+            Method::Measured,
+            4.0,
+        )])];
+        let e = energy(OverallMethod::Measured, &measured_only, None, Vec::new());
+        assert!(e.total_joules_low.is_none() && e.wh_per_1000_queries_high.is_none());
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(!json.contains("_low") && !json.contains("_high"), "{json}");
     }
 
     #[test]

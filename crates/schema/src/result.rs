@@ -158,6 +158,30 @@ pub struct SourceEnergy {
     pub joules: f64,
     /// Average power in watts over the window.
     pub avg_watts: f64,
+    /// Low end of the energy's range in joules (estimated domains only; a measured domain has
+    /// no range).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joules_low: Option<f64>,
+    /// High end of the energy's range in joules (estimated domains only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joules_high: Option<f64>,
+}
+
+impl SourceEnergy {
+    /// Whether it carries a range (an estimate).
+    pub fn has_range(&self) -> bool {
+        self.joules_low.is_some() || self.joules_high.is_some()
+    }
+
+    /// Low end of its range, or its joules when it has none.
+    pub fn low(&self) -> f64 {
+        self.joules_low.unwrap_or(self.joules)
+    }
+
+    /// High end of its range, or its joules when it has none.
+    pub fn high(&self) -> f64 {
+        self.joules_high.unwrap_or(self.joules)
+    }
 }
 
 /// Energy of the whole run (all repetitions together).
@@ -171,6 +195,19 @@ pub struct Energy {
     pub joules_per_query: f64,
     /// Wh per 1,000 queries = `joules_per_query` / 3.6.
     pub wh_per_1000_queries: f64,
+    /// Low end of `total_joules` when a counted domain is estimated: the sum of the counted
+    /// domains' `joules_low` (a measured domain adds its own `joules`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_joules_low: Option<f64>,
+    /// High end of `total_joules`, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_joules_high: Option<f64>,
+    /// `wh_per_1000_queries` from `total_joules_low`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wh_per_1000_queries_low: Option<f64>,
+    /// `wh_per_1000_queries` from `total_joules_high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wh_per_1000_queries_high: Option<f64>,
     /// Per domain, summed over repetitions.
     pub by_source: Vec<SourceEnergy>,
     /// Idle power (W) over the counted domains, measured before the run.

@@ -34,13 +34,14 @@ pub const PLAN_OWNED: [&str; 11] = [
 
 /// `run` options that may be given beside `--plan`: they describe the machine (or the output
 /// format), not the job.
-const MACHINE_OPTIONS: [&str; 7] = [
+const MACHINE_OPTIONS: [&str; 8] = [
     "plan",
     "job_index",
     "json",
     "offline",
     "cache_dir",
     "powercap_root",
+    "host_root",
     "no_nvml",
 ];
 
@@ -191,6 +192,9 @@ pub fn resolve_run_args(args: &RunArgs, matches: &clap::ArgMatches) -> Result<Ru
     }
     if given("powercap_root") {
         resolved.meter.powercap_root = args.meter.powercap_root.clone();
+    }
+    if given("host_root") {
+        resolved.meter.host_root = args.meter.host_root.clone();
     }
     eprintln!(
         "frugalbench: plan {} job {index}: {} on {}",

@@ -16,6 +16,9 @@ pub struct Summary {
     pub method: OverallMethod,
     pub queries: u64,
     pub wh_per_1000_queries: f64,
+    /// Low and high ends of `wh_per_1000_queries` when it is (partly) estimated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wh_per_1000_queries_range: Option<[f64; 2]>,
     pub joules_per_query: f64,
     /// The raw 95% CI (its lower end may be below 0 J; the table clamps it).
     pub joules_per_query_ci95: Option<[f64; 2]>,
@@ -40,6 +43,11 @@ impl Summary {
             method: result.energy.method,
             queries: result.total_queries(),
             wh_per_1000_queries: result.energy.wh_per_1000_queries,
+            wh_per_1000_queries_range: result
+                .energy
+                .wh_per_1000_queries_low
+                .zip(result.energy.wh_per_1000_queries_high)
+                .map(|(lo, hi)| [lo, hi]),
             joules_per_query: result.energy.joules_per_query,
             joules_per_query_ci95: result.energy.joules_per_query_ci95,
             net_joules_per_query: result.energy.net_joules_per_query,
@@ -150,7 +158,8 @@ pub fn table(rows: &[Summary]) -> String {
         t.add_row(vec![
             Cell::new(&r.model),
             Cell::new(r.task),
-            Cell::new(format!("{:.4}", r.wh_per_1000_queries)).set_alignment(CellAlignment::Right),
+            Cell::new(wh_cell(r.wh_per_1000_queries, r.wh_per_1000_queries_range))
+                .set_alignment(CellAlignment::Right),
             Cell::new(jpq_cell(r.joules_per_query, r.joules_per_query_ci95))
                 .set_alignment(CellAlignment::Right),
             Cell::new(quality),
@@ -160,6 +169,14 @@ pub fn table(rows: &[Summary]) -> String {
         ]);
     }
     t.to_string()
+}
+
+/// `0.0210 (est. 0.0120–0.0340)` for an estimated figure with its range, else the figure.
+fn wh_cell(wh: f64, range: Option<[f64; 2]>) -> String {
+    match range {
+        Some([lo, hi]) => format!("{wh:.4} (est. {lo:.4}–{hi:.4})"),
+        None => format!("{wh:.4}"),
+    }
 }
 
 /// `mean ± half-width` when the interval stays above 0 J; else `mean (0–hi)`: an energy bound
@@ -184,6 +201,7 @@ mod tests {
             method,
             queries: 10,
             wh_per_1000_queries: jpq / 3.6,
+            wh_per_1000_queries_range: None,
             joules_per_query: jpq,
             joules_per_query_ci95: ci,
             net_joules_per_query: None,
@@ -195,6 +213,18 @@ mod tests {
             tokens_per_second: None,
             result_file: PathBuf::from("x.json"),
         }
+    }
+
+    #[test]
+    fn estimated_wh_shows_its_range() {
+        assert_eq!(
+            wh_cell(0.021, Some([0.012, 0.034])),
+            "0.0210 (est. 0.0120–0.0340)"
+        );
+        assert_eq!(wh_cell(0.021, None), "0.0210");
+        let mut r = row(0.0756, None, OverallMethod::Estimated);
+        r.wh_per_1000_queries_range = Some([0.012, 0.034]);
+        assert!(table(&[r]).contains("0.0210 (est. 0.0120–0.0340)"));
     }
 
     #[test]
