@@ -503,6 +503,18 @@ fn collect_exits_0_when_all_done_and_flags_interrupted_results() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("every job is done"), "{}", stdout(&o));
 
+    // A stale error file beside a complete result: the result wins, and collect says so.
+    let error_file = plan.join("jobs").join("0.error.txt");
+    std::fs::write(&error_file, "interrupted (exit status 130)\n").unwrap();
+    let o = s.collect(
+        &plan,
+        &["--json", "--out", s.path("stale").to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let detail = json_stdout(&o)["jobs"][0]["detail"].to_string();
+    assert!(detail.contains("wins over the error file"), "{detail}");
+    std::fs::remove_file(&error_file).unwrap();
+
     // An interrupted result (e.g. killed at the time limit) does not count as done.
     let result = &json_files(&plan.join("results/0"))[0];
     let text = std::fs::read_to_string(result).unwrap();

@@ -86,12 +86,48 @@ pub fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
 }
 
 /// An error and its causes on one line (`a: b: c`), whatever newlines the
-/// messages carry, for the single `error:` line every failure ends in.
+/// messages carry, for the single `error:` line every failure ends in. Backtraces
+/// that some libraries put inside their messages (candle does with
+/// `RUST_BACKTRACE=1`) are left out: they belong in no one-line error.
 pub fn error_line(err: &anyhow::Error) -> String {
     format!("{err:#}")
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !is_backtrace_line(l))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `stack backtrace:`, a frame (`12: some::symbol`) or its location (`at src/x.rs:3:5`).
+fn is_backtrace_line(line: &str) -> bool {
+    if line.eq_ignore_ascii_case("stack backtrace:") {
+        return true;
+    }
+    if let Some(rest) = line.strip_prefix("at ") {
+        return rest.contains(".rs:") || rest.starts_with('/') || rest.starts_with("./");
+    }
+    match line.split_once(": ") {
+        Some((n, _)) => !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_line_is_one_line_without_backtraces() {
+        let inner = anyhow::anyhow!(
+            "cannot read GGUF header: unexpected magic\nStack backtrace:\n   0: candle_core::error::Error::bt\n             at /root/.cargo/registry/src/candle-core/src/error.rs:262:25\n   1: frugalbench::main\n"
+        );
+        let err = inner.context("cannot load model `x`");
+        assert_eq!(
+            error_line(&err),
+            "cannot load model `x`: cannot read GGUF header: unexpected magic"
+        );
+        // An ordinary multi-line message keeps its lines.
+        let err = anyhow::anyhow!("bad rows:\n- row 3: field \"score\"");
+        assert_eq!(error_line(&err), "bad rows: - row 3: field \"score\"");
+    }
 }

@@ -143,11 +143,13 @@ fn examine(plan: &Plan, job: &PlanJob) -> JobReport {
         detail: None,
     };
     let mut complete: Option<(PathBuf, RunResult)> = None;
+    let mut complete_count = 0;
     let mut interrupted: Option<PathBuf> = None;
     let mut rejected: Option<String> = None;
     for path in format::json_files(&plan.results_dir(job.index)) {
         match check_result(&path, job) {
             Ok(res) if res.status == report::Status::Complete => {
+                complete_count += 1;
                 if complete
                     .as_ref()
                     .is_none_or(|(_, best)| res.started_at >= best.started_at)
@@ -159,15 +161,32 @@ fn examine(plan: &Plan, job: &PlanJob) -> JobReport {
             Err(e) => rejected = Some(format!("{e:#}")),
         }
     }
+    let error_file = format::error_file(&plan.dir, job.index);
     if let Some((path, res)) = complete {
         r.state = State::Done;
         r.wh_per_1000_queries = Some(res.energy.wh_per_1000_queries);
         r.method = Some(res.energy.method);
         r.node = res.slurm.as_ref().map(|s| s.node.clone());
         r.result = Some(path);
+        // Say which choice was made when there was one to make.
+        let mut why = Vec::new();
+        if complete_count > 1 {
+            why.push(format!(
+                "the newest of {complete_count} complete results (by started_at)"
+            ));
+        }
+        if error_file.is_file() {
+            why.push(format!(
+                "a complete result wins over the error file {}",
+                error_file.display()
+            ));
+        }
+        if interrupted.is_some() || rejected.is_some() {
+            why.push("interrupted or invalid results beside it are ignored".into());
+        }
+        r.detail = (!why.is_empty()).then(|| why.join("; "));
         return r;
     }
-    let error_file = format::error_file(&plan.dir, job.index);
     let error_line = error_file
         .is_file()
         .then(|| match std::fs::read_to_string(&error_file) {
@@ -299,7 +318,8 @@ fn print_text(report: &Report, resubmit: bool) {
             _ => "-".into(),
         };
         let detail = match (&j.collected, &j.detail) {
-            (Some(p), _) => p.display().to_string(),
+            (Some(p), Some(d)) => format!("{} ({d})", p.display()),
+            (Some(p), None) => p.display().to_string(),
             (None, Some(d)) => d.clone(),
             (None, None) => String::new(),
         };

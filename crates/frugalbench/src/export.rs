@@ -45,6 +45,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<i32> {
+    if let Some(out) = &args.out {
+        check_out_parent(out)?;
+    }
     let results = load_all_or_fail(&args.results)?;
     let bytes = args.format.exporter(args).serialize(&results)?;
     match &args.out {
@@ -62,4 +65,31 @@ pub fn run(args: &Args) -> Result<i32> {
             .context("writing to standard output")?,
     }
     Ok(0)
+}
+
+/// `--out` goes into an existing folder: a typo in a path must not create folders silently.
+fn check_out_parent(out: &std::path::Path) -> Result<()> {
+    match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => anyhow::bail!(
+            "--out {}: folder {} does not exist (create it first)",
+            out.display(),
+            dir.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_must_go_into_an_existing_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = check_out_parent(&dir.path().join("missing/x.csv")).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        assert!(!dir.path().join("missing").exists());
+        check_out_parent(&dir.path().join("x.csv")).unwrap();
+        check_out_parent(std::path::Path::new("x.csv")).unwrap();
+    }
 }

@@ -12,6 +12,7 @@ mod sbatch;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use frugalbench_schema::task;
 use frugalbench_workloads::catalogue::Catalogue;
 use frugalbench_workloads::Task;
 
@@ -201,17 +202,8 @@ fn choose_jobs(args: &Args, catalogue: &Catalogue) -> Result<Vec<(String, Task)>
         if tasks.is_empty() {
             bail!(
                 "model `{id}` declares none of the tasks {} (it declares: {})",
-                args.tasks
-                    .iter()
-                    .map(|t| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                entry
-                    .tasks
-                    .iter()
-                    .map(|t| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                task::list(&args.tasks),
+                task::list(&entry.tasks)
             );
         }
         for task in tasks {

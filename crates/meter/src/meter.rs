@@ -28,6 +28,47 @@ pub struct TimelineSample {
     pub watts: Vec<f64>,
 }
 
+/// The most timeline samples kept in memory: 16,384 (27 minutes at 10 Hz). When the timeline
+/// is full, adjacent samples are merged in pairs (the duration-weighted mean power over both
+/// intervals, at the later one's time), so memory stays bounded and a long run keeps its whole
+/// shape at a coarser resolution; the newest samples stay at full resolution until the next
+/// merge. Window energies never come from the timeline (they come from the counters at the
+/// window's edges), so merging changes no figure.
+pub const MAX_TIMELINE_SAMPLES: usize = 16_384;
+
+/// Appends `sample`, first merging pairs of samples when `max` are already kept.
+pub fn push_bounded(timeline: &mut Vec<TimelineSample>, sample: TimelineSample, max: usize) {
+    if timeline.len() >= max.max(2) {
+        let old = std::mem::take(timeline);
+        let mut prev_t = 0.0;
+        let mut it = old.into_iter();
+        while let Some(a) = it.next() {
+            match it.next() {
+                Some(b) => {
+                    let (da, db) = ((a.t_s - prev_t).max(0.0), (b.t_s - a.t_s).max(0.0));
+                    let total = da + db;
+                    let watts = a
+                        .watts
+                        .iter()
+                        .zip(&b.watts)
+                        .map(|(wa, wb)| {
+                            if total > 0.0 {
+                                (wa * da + wb * db) / total
+                            } else {
+                                (wa + wb) / 2.0
+                            }
+                        })
+                        .collect();
+                    prev_t = b.t_s;
+                    timeline.push(TimelineSample { t_s: b.t_s, watts });
+                }
+                None => timeline.push(a),
+            }
+        }
+    }
+    timeline.push(sample);
+}
+
 /// A snapshot of every counter at an instant: the begin edge of a window.
 /// Windows are independent, so they nest and overlap freely.
 #[derive(Debug, Clone)]
@@ -181,10 +222,14 @@ fn sampler(shared: Arc<Shared>, interval: Duration, stop: mpsc::Receiver<()>) {
                 .zip(&prev)
                 .map(|(c, p)| (c - p).max(0.0) / dt)
                 .collect();
-            lock(&shared.timeline).push(TimelineSample {
-                t_s: now.duration_since(shared.origin).as_secs_f64(),
-                watts,
-            });
+            push_bounded(
+                &mut lock(&shared.timeline),
+                TimelineSample {
+                    t_s: now.duration_since(shared.origin).as_secs_f64(),
+                    watts,
+                },
+                MAX_TIMELINE_SAMPLES,
+            );
         }
         prev = cur;
         prev_t = now;
@@ -324,7 +369,7 @@ impl Meter {
             spans,
             domains,
             setup_notes,
-            timeline: Mutex::new(Vec::new()),
+            timeline: Mutex::new(Vec::with_capacity(1024)),
             sampler_cpu_ns: AtomicU64::new(0),
         });
         let (stop_tx, stop_rx) = mpsc::channel();
@@ -558,5 +603,48 @@ impl Meter {
 impl Drop for Meter {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::*;
+
+    fn sample(t_s: f64, w: f64) -> TimelineSample {
+        TimelineSample {
+            t_s,
+            watts: vec![w],
+        }
+    }
+
+    /// Energy under a timeline: Σ watts × interval.
+    fn energy(tl: &[TimelineSample]) -> f64 {
+        let mut prev = 0.0;
+        tl.iter()
+            .map(|s| {
+                let e = s.watts[0] * (s.t_s - prev);
+                prev = s.t_s;
+                e
+            })
+            .sum()
+    }
+
+    #[test]
+    fn the_timeline_stays_bounded_and_keeps_its_energy() {
+        let mut tl = Vec::new();
+        let mut expected = 0.0;
+        for i in 1..=100_000u32 {
+            let w = f64::from(i % 7) * 10.0;
+            expected += w * 0.1;
+            push_bounded(&mut tl, sample(f64::from(i) * 0.1, w), 1000);
+            assert!(tl.len() <= 1000);
+        }
+        assert!(tl.windows(2).all(|p| p[1].t_s > p[0].t_s));
+        assert_eq!(tl.last().unwrap().t_s, 10_000.0);
+        assert!(
+            (energy(&tl) - expected).abs() < 1e-6 * expected,
+            "{} vs {expected}",
+            energy(&tl)
+        );
     }
 }

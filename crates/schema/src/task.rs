@@ -33,6 +33,15 @@ impl Task {
     }
 }
 
+/// `a, b, c`: tasks as a list for messages.
+pub fn list(tasks: &[Task]) -> String {
+    tasks
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl fmt::Display for Task {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -263,6 +263,20 @@ enum Fields {
     Csv(Vec<(String, String)>),
 }
 
+/// The longest dataset row accepted, bytes. A query is a sentence, a pair, a text to
+/// classify or a prompt: a megabyte is far beyond any of them, and a bigger row would cost
+/// gigabytes of tokens and attention per query.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
+
+fn check_row_len(source: &str, line_no: usize, len: usize) -> Result<()> {
+    if len > MAX_ROW_BYTES {
+        bail!(
+            "{source}:{line_no}: the row is {len} bytes; rows are limited to {MAX_ROW_BYTES} bytes (1 MiB)"
+        );
+    }
+    Ok(())
+}
+
 fn jsonl_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -271,6 +285,7 @@ fn jsonl_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
         if trimmed.is_empty() {
             continue;
         }
+        check_row_len(source, line_no, trimmed.len())?;
         let value: serde_json::Value = serde_json::from_str(trimmed)
             .map_err(|e| anyhow!("{source}:{line_no}: invalid JSON: {e}"))?;
         let serde_json::Value::Object(map) = value else {
@@ -310,6 +325,7 @@ fn csv_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
         if record.iter().all(|v| v.trim().is_empty()) {
             continue;
         }
+        check_row_len(source, line, record.as_slice().len())?;
         let fields = headers
             .iter()
             .cloned()
@@ -775,5 +791,30 @@ mod tests {
             assert!(d.eval_len() > 0, "{task}");
             assert!(d.path.is_none());
         }
+    }
+
+    #[test]
+    fn rows_over_a_mebibyte_are_refused_with_their_line() {
+        let big = "x".repeat(MAX_ROW_BYTES + 1);
+        let jsonl = format!("{{\"prompt\": \"ok\"}}\n{{\"prompt\": \"{big}\"}}\n");
+        let e = parse(
+            Task::TextGeneration,
+            jsonl.as_bytes(),
+            Format::Jsonl,
+            "g.jsonl",
+            "g".into(),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("g.jsonl:2: the row is"), "{e:#}");
+        let csv = format!("prompt\nok\n{big}\n");
+        let e = parse(
+            Task::TextGeneration,
+            csv.as_bytes(),
+            Format::Csv,
+            "g.csv",
+            "g".into(),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("g.csv:3: the row is"), "{e:#}");
     }
 }

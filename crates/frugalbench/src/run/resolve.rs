@@ -165,12 +165,7 @@ fn choose_jobs(args: &RunArgs, catalogue: &Catalogue) -> Result<Vec<Job>> {
                 }),
                 Some(task) => bail!(
                     "model `{id}` does not declare task {task} (it declares: {})",
-                    entry
-                        .tasks
-                        .iter()
-                        .map(|t| t.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    frugalbench_schema::task::list(&entry.tasks)
                 ),
                 None => jobs.extend(entry.tasks.iter().map(|&task| Job {
                     entry: entry.clone(),
