@@ -146,7 +146,7 @@ fn execute(plan: &RunPlan) -> Result<i32> {
         }
         let label = format!("{} on {}", job.entry.id, job.task);
         eprintln!("\nfrugalbench: {label}");
-        let outcome = (|| -> Result<summary::Summary> {
+        let outcome = (|| -> Result<summary::Row> {
             let files = match fetched.get(&job.entry.id) {
                 Some(files) => files,
                 None => {
@@ -181,7 +181,7 @@ fn execute(plan: &RunPlan) -> Result<i32> {
             let timeline =
                 meter.timeline_csv(Some(measured.metered_from), Some(measured.metered_to));
             let path = write::write(plan, &result, &timeline, &measured, runner.as_ref())?;
-            Ok(summary::Summary::of(&result, path))
+            Ok(summary::Row::of(&result, path))
         })();
         match outcome {
             Ok(summary) => summaries.push(summary),

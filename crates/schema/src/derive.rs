@@ -343,6 +343,15 @@ fn generation(
 }
 
 impl Energy {
+    /// The estimate's range of Wh per 1,000 queries (`None` when every counted domain is
+    /// measured).
+    pub fn wh_range(&self) -> Option<[f64; 2]> {
+        Some([
+            self.wh_per_1000_queries_low?,
+            self.wh_per_1000_queries_high?,
+        ])
+    }
+
     /// The 95% CI of J/query for display: the lower end clamped at 0 J (an energy is never
     /// negative; the raw interval stays in the JSON, with [`CI_BELOW_ZERO_NOTE`]).
     pub fn ci95_display(&self) -> Option<[f64; 2]> {

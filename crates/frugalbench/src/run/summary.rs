@@ -9,7 +9,7 @@ use serde::Serialize;
 
 /// One row of the end-of-run table (and of `run --json`).
 #[derive(Debug, Serialize)]
-pub struct Summary {
+pub struct Row {
     pub model: String,
     pub task: Task,
     pub status: Status,
@@ -32,11 +32,11 @@ pub struct Summary {
     pub result_file: PathBuf,
 }
 
-impl Summary {
+impl Row {
     /// The row of a written result.
-    pub fn of(result: &RunResult, result_file: PathBuf) -> Summary {
+    pub fn of(result: &RunResult, result_file: PathBuf) -> Row {
         let g = result.generation.as_ref();
-        Summary {
+        Row {
             model: result.model.id.clone(),
             task: result.task,
             status: result.status,
@@ -101,7 +101,7 @@ impl fmt::Display for Warning {
 }
 
 /// The warnings due for these rows.
-pub fn warnings(rows: &[Summary]) -> Vec<Warning> {
+pub fn warnings(rows: &[Row]) -> Vec<Warning> {
     let mut out = Vec::new();
     for r in rows {
         if let Some([lo, hi]) = r.joules_per_query_ci95 {
@@ -122,7 +122,7 @@ pub fn warnings(rows: &[Summary]) -> Vec<Warning> {
 }
 
 /// The end-of-run table.
-pub fn table(rows: &[Summary]) -> String {
+pub fn table(rows: &[Row]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(vec![
@@ -193,8 +193,8 @@ fn jpq_cell(mean: f64, ci: Option<[f64; 2]>) -> String {
 mod tests {
     use super::*;
 
-    fn row(jpq: f64, ci: Option<[f64; 2]>, method: OverallMethod) -> Summary {
-        Summary {
+    fn row(jpq: f64, ci: Option<[f64; 2]>, method: OverallMethod) -> Row {
+        Row {
             model: "m".into(),
             task: Task::SentenceSimilarity,
             status: Status::Complete,

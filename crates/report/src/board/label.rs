@@ -27,6 +27,8 @@ pub struct Label {
     pub model: String,
     pub task: Task,
     pub wh_per_1000_queries: f64,
+    /// The estimate's low–high range of Wh per 1,000 queries (`None` when measured).
+    pub wh_range: Option<[f64; 2]>,
     /// `None` for a single run (stars only exist within a board).
     pub stars: Option<LabelStars>,
     pub quality: Option<(String, f64)>,
@@ -45,6 +47,7 @@ impl Label {
             model: row.model.clone(),
             task,
             wh_per_1000_queries: row.wh_per_1000_queries,
+            wh_range: row.wh_per_1000_range,
             stars: Some(LabelStars {
                 stars: row.stars,
                 of,
@@ -64,6 +67,7 @@ impl Label {
             model: r.model.id.clone(),
             task: r.task,
             wh_per_1000_queries: r.energy.wh_per_1000_queries,
+            wh_range: r.energy.wh_range(),
             stars: None,
             quality: r.quality.as_ref().map(|q| (q.metric.clone(), q.value)),
             hardware: super::rank::hardware_class(r),
@@ -176,10 +180,18 @@ impl Chart for Label {
             (W / 2, 300),
             text(44, &INK, HPos::Center),
         ))?;
+        let unit = match self.wh_range {
+            Some([lo, hi]) => format!("Wh per 1,000 queries (est. {}–{})", num(lo), num(hi)),
+            None => "Wh per 1,000 queries".to_string(),
+        };
         root.draw(&Text::new(
-            "Wh per 1,000 queries",
+            unit,
             (W / 2, 344),
-            text(17, &INK, HPos::Center),
+            text(
+                if self.wh_range.is_some() { 15 } else { 17 },
+                &INK,
+                HPos::Center,
+            ),
         ))?;
         // Method band: loud when estimated.
         let (mcolor, mtext) = match self.method {
@@ -242,5 +254,28 @@ mod tests {
         assert!(p
             .iter()
             .all(|&(x, y)| (x - 100).pow(2) + (y - 100).pow(2) <= 401));
+    }
+
+    #[test]
+    fn an_estimated_label_shows_its_range() {
+        let label = |wh_range| Label {
+            model: "m".into(),
+            task: Task::SentenceSimilarity,
+            wh_per_1000_queries: 0.07,
+            wh_range,
+            stars: None,
+            quality: None,
+            hardware: "CPU x".into(),
+            date: "2026-12-03".into(),
+            method: OverallMethod::Estimated,
+            sources: "estimate".into(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        crate::board::charts::render(&label(Some([0.04, 0.1])), dir.path(), "est").unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("est.svg")).unwrap();
+        assert!(svg.contains("(est. 0.04–0.1)"), "{svg}");
+        crate::board::charts::render(&label(None), dir.path(), "plain").unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("plain.svg")).unwrap();
+        assert!(!svg.contains("est."), "{svg}");
     }
 }

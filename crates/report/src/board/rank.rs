@@ -61,6 +61,8 @@ pub struct Row {
     pub batch_size: u64,
     /// Gross Wh per 1,000 queries (the ranking figure).
     pub wh_per_1000_queries: f64,
+    /// The estimate's low–high range of `wh_per_1000_queries` (`None` when measured).
+    pub wh_per_1000_range: Option<[f64; 2]>,
     /// 95% CI of the mean, converted to Wh/1k, when the run had ≥ 2 repetitions.
     pub wh_per_1000_ci95: Option<[f64; 2]>,
     /// Net of idle Wh/1k, when an idle baseline was measured.
@@ -150,6 +152,7 @@ fn row_of(l: &Loaded) -> Row {
         dtype: r.settings.dtype.clone(),
         batch_size: r.settings.batch_size,
         wh_per_1000_queries: r.energy.wh_per_1000_queries,
+        wh_per_1000_range: r.energy.wh_range(),
         // Displayed: the lower end clamped at 0 J (the raw interval stays in the result).
         wh_per_1000_ci95: r
             .energy
