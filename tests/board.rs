@@ -539,3 +539,50 @@ fn export_writes_codecarbon_csv() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn export_writes_valid_boamps_json() {
+    use frugalbench_report::export::validate_boamps;
+    // A folder of three results: a JSON array of three BoAmps reports on standard output.
+    let o = bin()
+        .args(["export", "--format", "boamps"])
+        .arg(fixtures_dir())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}): {}", text(&o));
+    });
+    let reports = v.as_array().expect("several results: an array of reports");
+    assert_eq!(reports.len(), 3, "one report per fixture");
+    for r in reports {
+        if let Err(e) = validate_boamps(r) {
+            panic!("invalid BoAmps report: {e:?}\n{r}");
+        }
+    }
+    let methods: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| r["measures"].as_array().unwrap())
+        .map(|m| m["measurementMethod"].as_str().unwrap())
+        .collect();
+    assert!(
+        methods.contains(&"frugalbench: estimate, estimated"),
+        "{methods:?}"
+    );
+    // One result to --out: a single report object in the file, nothing on standard output.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let o = bin()
+        .args(["export", "--format", "boamps"])
+        .arg(fixtures_dir().join("estimated-text-classification.json"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    let one: serde_json::Value = serde_json::from_slice(&fs::read(&out).unwrap()).unwrap();
+    assert!(one.is_object());
+    validate_boamps(&one).unwrap();
+    assert_eq!(one["measures"][0]["cpuTrackingMode"], "estimated");
+}

@@ -1,11 +1,11 @@
-//! `frugalbench export --format codecarbon-csv RESULTS... [--out FILE]`: results in other
+//! `frugalbench export --format codecarbon-csv|boamps RESULTS... [--out FILE]`: results in other
 //! tools' formats ([`frugalbench_report::export`]).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use frugalbench_report::export::{CodecarbonCsv, Exporter};
+use frugalbench_report::export::{Boamps, CodecarbonCsv, Exporter};
 use frugalbench_report::inputs::{load_all_or_fail, Loaded};
 use frugalbench_report::write_atomic;
 
@@ -14,6 +14,10 @@ use frugalbench_report::write_atomic;
 pub enum Format {
     /// CodeCarbon's emissions.csv columns (energy in kWh, emissions in kg CO2e).
     CodecarbonCsv,
+    /// BoAmps JSON reports (Boavizta's AI energy format): one result → one report object,
+    /// several → a JSON array of reports; energy in kWh, each measure labelled measured or
+    /// estimated.
+    Boamps,
 }
 
 impl Format {
@@ -23,6 +27,7 @@ impl Format {
             Format::CodecarbonCsv => Box::new(CodecarbonCsv {
                 project_name: args.project_name.clone(),
             }),
+            Format::Boamps => Box::new(Boamps),
         }
     }
 }

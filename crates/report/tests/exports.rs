@@ -113,6 +113,7 @@ fn every_exporter_writes_the_same_bytes_as_before() {
     };
     let outputs = [
         ("codecarbon.csv", codecarbon.serialize(&results)),
+        ("boamps.json", Boamps.serialize(&results[..])),
         ("leaderboard.csv", LeaderboardCsv.serialize(&board)),
         ("leaderboard.json", LeaderboardJson.serialize(&board)),
         ("compare.txt", CompareText.serialize(&cmp)),

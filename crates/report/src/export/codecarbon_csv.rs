@@ -83,6 +83,19 @@ pub fn stable_uuid(text: &str) -> String {
     )
 }
 
+/// The id of a result's run: [`stable_uuid`] of its schema version, model, task, start time and
+/// host, so every export of the same result (CodeCarbon's `run_id`, BoAmps' `reportId`) names
+/// it alike.
+pub fn run_id(r: &RunResult) -> String {
+    stable_uuid(&format!(
+        "frugalbench/{SCHEMA_VERSION}/{}/{}/{}/{}",
+        r.model.id,
+        r.task,
+        r.started_at.to_rfc3339(),
+        r.hardware.hostname.as_deref().unwrap_or("")
+    ))
+}
+
 fn joules_of(r: &RunResult, kind: DomainKind) -> f64 {
     r.energy
         .by_source
@@ -128,18 +141,11 @@ pub fn codecarbon_row(l: &Loaded, project: &str) -> CodeCarbonRow {
         joules_of(r, DomainKind::Dram),
     );
     let kg = r.carbon.g_co2e / 1000.0;
-    let id_text = format!(
-        "frugalbench/{SCHEMA_VERSION}/{}/{}/{}/{}",
-        r.model.id,
-        r.task,
-        r.started_at.to_rfc3339(),
-        r.hardware.hostname.as_deref().unwrap_or("")
-    );
     let empty = String::new;
     let fields = vec![
         r.finished_at.format("%Y-%m-%dT%H:%M:%S").to_string(), // timestamp (UTC)
         format!("{project}/{}/{}", r.task, r.model.id),        // project_name
-        stable_uuid(&id_text),                                 // run_id
+        run_id(r),                                             // run_id
         empty(),                                               // experiment_id
         secs.to_string(),                                      // duration
         kg.to_string(),                                        // emissions

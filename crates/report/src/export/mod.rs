@@ -4,6 +4,7 @@
 //! | Format | Exporter | Input |
 //! |---|---|---|
 //! | CodeCarbon `emissions.csv` | [`CodecarbonCsv`] | results (`[Loaded]`) |
+//! | BoAmps JSON report(s) | [`Boamps`] | results (`[Loaded]`), or one [`RunResult`] |
 //! | `leaderboard.csv` | [`LeaderboardCsv`] | [`Board`] |
 //! | `leaderboard.json` | [`LeaderboardJson`] | [`Board`] |
 //! | compare, plain text | [`CompareText`] | [`Comparison`] |
@@ -16,7 +17,9 @@
 //! [`Loaded`]: crate::inputs::Loaded
 //! [`Board`]: crate::board::Board
 //! [`Comparison`]: crate::compare::Comparison
+//! [`RunResult`]: crate::result::RunResult
 
+pub mod boamps;
 pub mod codecarbon_csv;
 pub mod compare_json;
 pub mod compare_markdown;
@@ -24,6 +27,7 @@ pub mod compare_text;
 pub mod leaderboard_csv;
 pub mod leaderboard_json;
 
+pub use boamps::{boamps_report, validate_boamps, Boamps};
 pub use codecarbon_csv::{CodecarbonCsv, CODECARBON_COLUMNS};
 pub use compare_json::CompareJson;
 pub use compare_markdown::CompareMarkdown;
