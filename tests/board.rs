@@ -539,3 +539,63 @@ fn export_writes_codecarbon_csv() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn compare_and_leaderboard_never_print_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = "m\u{1b}[31m\u{0}x\u{8}\u{202E}";
+    let base = dir.path().join("base.json");
+    let new = dir.path().join("new.json");
+    write_json(&base, &variant(id, 1.0, 0.01, 0.8));
+    write_json(&new, &variant(id, 1.25, 0.01, 0.8));
+    let o = compare(&base, &new, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("m\u{FFFD}[31m\u{FFFD}x"), "{out}");
+    let unsafe_chars = |s: &str| {
+        s.chars()
+            .filter(|&c| {
+                (c.is_control() && c != '\n')
+                    || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(unsafe_chars(&out), vec![], "{out:?}");
+
+    // A rejected file whose name and content carry escapes: stderr stays clean.
+    let results = dir.path().join("results");
+    fs::create_dir(&results).unwrap();
+    let mut v = serde_json::to_value(variant(id, 1.0, 0.01, 0.8)).unwrap();
+    v["energy"]["total_joules"] = serde_json::json!(-1.0);
+    v["model"]["files"] = serde_json::json!("\u{1b}]0;title\u{7}");
+    fs::write(results.join("bad\u{1b}[2J.json"), v.to_string()).unwrap();
+    write_json(&results.join("ok.json"), &variant(id, 1.0, 0.01, 0.8));
+    let o = bin()
+        .arg("leaderboard")
+        .arg(&results)
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("rejected"), "{err}");
+    assert_eq!(unsafe_chars(&err), vec![], "{err:?}");
+    assert_eq!(
+        unsafe_chars(&String::from_utf8_lossy(&o.stdout)),
+        vec![],
+        "{}",
+        text(&o)
+    );
+    // The same file named to `report`, which fails: its error line is clean too.
+    let o = bin()
+        .arg("report")
+        .arg(results.join("bad\u{1b}[2J.json"))
+        .arg("--out")
+        .arg(dir.path().join("report"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(unsafe_chars(&err), vec![], "{err:?}");
+}

@@ -88,10 +88,13 @@ pub fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
 /// An error and its causes on one line (`a: b: c`), whatever newlines the
 /// messages carry, for the single `error:` line every failure ends in.
 pub fn error_line(err: &anyhow::Error) -> String {
-    format!("{err:#}")
+    let line = format!("{err:#}")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    // Errors quote paths and values of input files: no control or bidi character reaches the
+    // terminal.
+    frugalbench_report::display::sanitize(&line).into_owned()
 }

@@ -3,7 +3,9 @@
 //! sibling CSV), and a run's energy per repetition and per domain.
 //!
 //! Every chart is a [`Chart`]: one drawing routine, rendered by [`render`] to both backends.
-//! Text is passed to plotters as text, which escapes it in SVG; long names are shortened.
+//! Text is passed to plotters as text, which escapes it in SVG; long names are shortened and
+//! control and bidi characters replaced ([`shorten`], [`crate::display::sanitize`]), and the
+//! finished SVG is swept once more ([`crate::display::sanitize_markup`]).
 
 use std::fs;
 use std::path::Path;
@@ -17,7 +19,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::rank::{Row, Table};
-use crate::display::num;
+use crate::display::{num, sanitize, sanitize_markup};
 use crate::result::RunResult;
 
 /// Result of one drawing routine.
@@ -66,7 +68,7 @@ pub fn render<C: Chart>(chart: &C, dir: &Path, stem: &str) -> anyhow::Result<Cha
         root.present()
             .map_err(|e| anyhow!("drawing {svg_name}: {e}"))?;
     }
-    fs::write(dir.join(&svg_name), svg)
+    fs::write(dir.join(&svg_name), sanitize_markup(&svg).as_bytes())
         .with_context(|| format!("writing {}", dir.join(&svg_name).display()))?;
     let png_path = dir.join(&png_name);
     {
@@ -93,8 +95,10 @@ fn row_label(names: &[String], y: f64) -> String {
     names[names.len() - 1 - r as usize].clone()
 }
 
-/// `s` cut to `max` characters, with `…` when cut.
+/// `s` with control and bidi characters replaced ([`sanitize`]), cut to `max` characters,
+/// with `…` when cut.
 pub fn shorten(s: &str, max: usize) -> String {
+    let s = sanitize(s);
     let mut chars = s.chars();
     let head: String = chars.by_ref().take(max).collect();
     if chars.next().is_some() {

@@ -1,0 +1,191 @@
+//! Hostile input: absurd numbers, control and bidi characters in names, spreadsheet formulas,
+//! and files built to amplify memory. Each test fails on the code before its fix.
+
+use std::fs;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use frugalbench_report::board::label::Label;
+use frugalbench_report::board::site::write_site;
+use frugalbench_report::board::stars::StarRule;
+use frugalbench_report::board::{build_board, Board};
+use frugalbench_report::compare::{compare_sets, CompareOptions};
+use frugalbench_report::export::{
+    CodecarbonCsv, CompareMarkdown, CompareText, Exporter, LeaderboardCsv,
+};
+use frugalbench_report::inputs::{load_one, Inputs, MAX_RESULT_BYTES};
+use frugalbench_report::*;
+
+mod common;
+use common::{loaded, variant};
+
+/// Runs `f` on another thread and fails (instead of hanging the suite) when it takes longer
+/// than `secs`.
+fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("{what} did not finish within {secs} s"))
+}
+
+/// The characters no output may carry (an oracle independent of the implementation): C0, DEL,
+/// C1, bidi embeddings/overrides/isolates/marks.
+fn is_unsafe_char(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        )
+}
+
+// ---- 3. Control and bidi characters -------------------------------------------------------
+
+const HOSTILE_ID: &str = "evil\u{1b}[31m\u{0}red\u{8}\u{202E}txt.exe\u{2066}";
+
+/// A minimal XML well-formedness check for the SVGs plotters writes: no character XML 1.0
+/// forbids, one root `<svg>` element, balanced tags, and every `&` an entity.
+fn assert_well_formed_svg(name: &str, svg: &str) {
+    let bad: Vec<char> = svg
+        .chars()
+        .filter(|&c| is_unsafe_char(c) && !matches!(c, '\n' | '\r' | '\t'))
+        .collect();
+    assert!(bad.is_empty(), "{name}: unsafe characters {bad:?}");
+    let body = svg.trim();
+    let body = match body.strip_prefix("<?xml") {
+        Some(rest) => rest[rest.find("?>").unwrap() + 2..].trim_start(),
+        None => body,
+    };
+    assert!(
+        body.starts_with("<svg") && body.ends_with("</svg>"),
+        "{name}"
+    );
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        let text = &rest[..open];
+        for (i, _) in text.match_indices('&') {
+            let entity = &text[i..text[i..].find(';').map_or(text.len(), |e| i + e + 1)];
+            assert!(
+                matches!(entity, "&lt;" | "&gt;" | "&amp;" | "&quot;" | "&apos;")
+                    || entity.starts_with("&#"),
+                "{name}: bad entity {entity:?}"
+            );
+        }
+        let close = rest[open..].find('>').expect("unclosed tag") + open;
+        let tag = &rest[open + 1..close];
+        assert!(!tag.contains('<'), "{name}: '<' inside a tag: {tag:?}");
+        if let Some(end) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(end.trim()), "{name}");
+        } else if !tag.ends_with('/') && !tag.starts_with('!') && !tag.starts_with('?') {
+            let elem = tag.split_whitespace().next().unwrap().to_string();
+            stack.push(elem);
+        }
+        rest = &rest[close + 1..];
+        if stack.is_empty() {
+            assert!(rest.trim().is_empty(), "{name}: content after the root");
+        }
+    }
+    assert!(stack.is_empty(), "{name}: unclosed {stack:?}");
+}
+
+fn no_unsafe(what: &str, text: &str) {
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|&c| is_unsafe_char(c) && !matches!(c, '\n' | '\r'))
+        .collect();
+    assert!(bad.is_empty(), "{what}: {bad:?} in {text:?}");
+}
+
+#[test]
+fn control_and_bidi_characters_never_reach_svg_labels_csv_or_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = variant(HOSTILE_ID, 1.0, 0.01, 0.8);
+    r.model.arch = "bert\u{7}\u{85}".into();
+    r.settings.dtype = "f32\u{200F}".into();
+    r.hardware.cpu_model = "Xeon\u{1b}]0;pwned\u{7}".into();
+    r.energy.notes.push("note\u{1b}[2J".into());
+    for s in r
+        .repetitions
+        .iter_mut()
+        .flat_map(|x| x.by_source.iter_mut())
+    {
+        s.name = format!("{}\u{202D}", s.name);
+    }
+    r.fill_derived();
+    assert!(sanity_check(&r).is_empty(), "{:?}", sanity_check(&r));
+    let other = variant("plain", 2.0, 0.01, 0.7);
+    let inputs = Inputs {
+        loaded: vec![
+            loaded(r.clone(), "hostile\u{1b}.json"),
+            loaded(other, "plain.json"),
+        ],
+        rejected: Vec::new(),
+    };
+    let board = build_board(&inputs, StarRule::Quintile, Utc::now());
+    let out = dir.path().join("site");
+    let summary = write_site(&board, &out).unwrap();
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    let mut svgs = 0;
+    for f in summary.files.iter().filter(|f| f.ends_with(".svg")) {
+        let svg = fs::read_to_string(out.join(f)).unwrap();
+        assert_well_formed_svg(f, &svg);
+        svgs += 1;
+    }
+    assert!(svgs >= 4, "{:?}", summary.files);
+    let label = fs::read_to_string(
+        out.join("labels").join(
+            summary
+                .files
+                .iter()
+                .find(|f| f.starts_with("labels/") && f.contains("evil") && f.ends_with(".svg"))
+                .unwrap()
+                .trim_start_matches("labels/"),
+        ),
+    )
+    .unwrap();
+    assert!(label.contains("evil\u{FFFD}[31m\u{FFFD}red"), "{label}");
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    no_unsafe("index.html", &html);
+    no_unsafe(
+        "leaderboard.csv",
+        &fs::read_to_string(out.join("leaderboard.csv")).unwrap(),
+    );
+
+    // A single run's label.
+    let l = Label::from_result(&r);
+    no_unsafe("label", &format!("{}{}{}", l.model, l.hardware, l.sources));
+    assert!(l.model.starts_with("evil\u{FFFD}[31m"), "{:?}", l.model);
+
+    // Exports and compare reports.
+    let csv = CodecarbonCsv {
+        project_name: "p\u{1b}".into(),
+    }
+    .serialize(&[loaded(r.clone(), "x.json")])
+    .unwrap();
+    no_unsafe("codecarbon", &String::from_utf8(csv).unwrap());
+    let mut new = r.clone();
+    for s in new
+        .repetitions
+        .iter_mut()
+        .flat_map(|x| x.by_source.iter_mut())
+    {
+        s.joules *= 1.5;
+    }
+    new.fill_derived();
+    let cmp = compare_sets(
+        &[loaded(r, "base\u{1b}[1m.json")],
+        &[loaded(new, "new\u{202E}.json")],
+        true,
+        &CompareOptions::default(),
+    );
+    let text = String::from_utf8(CompareText.serialize(&cmp).unwrap()).unwrap();
+    no_unsafe("compare text", &text);
+    assert!(text.contains("evil\u{FFFD}[31m"), "{text}");
+    let md = String::from_utf8(CompareMarkdown.serialize(&cmp).unwrap()).unwrap();
+    no_unsafe("compare markdown", &md);
+}
+
