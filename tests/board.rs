@@ -599,3 +599,35 @@ fn compare_and_leaderboard_never_print_control_characters() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(unsafe_chars(&err), vec![], "{err:?}");
 }
+
+#[test]
+fn export_neutralises_formulas_from_results_and_the_project_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = variant("=HYPERLINK(\"http://x\",\"y\")", 1.0, 0.01, -0.2);
+    r.hardware.cpu_model = "@SUM(A1:A2)".into();
+    r.hardware.os = "-2+3".into();
+    write_json(&dir.path().join("r.json"), &r);
+    let o = bin()
+        .args([
+            "export",
+            "--format",
+            "codecarbon-csv",
+            "--project-name",
+            "+cmd",
+        ])
+        .arg(dir.path().join("r.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let csv = String::from_utf8_lossy(&o.stdout);
+    let row = csv.lines().nth(1).unwrap();
+    assert!(
+        row.contains(",\"'+cmd/sentence-similarity/=HYPERLINK("),
+        "{row}"
+    );
+    assert!(row.contains(",'@SUM(A1:A2),"), "{row}");
+    assert!(row.contains(",'-2+3 (kernel "), "{row}");
+    for start in ["=", "+", "@", "-2", "\"=", "\"+", "\"@", "\"-"] {
+        assert!(!row.contains(&format!(",{start}")), "{start}: {row}");
+    }
+}

@@ -1,6 +1,7 @@
 //! How figures and text are written in every report (compare, site, charts, labels, run
 //! summary): numbers to 4 significant digits, percentages, p-values, Markdown cells, and the
-//! guard for text that comes from a result file: [`sanitize`] (control and bidi characters).
+//! two guards for text that comes from a result file: [`sanitize`] (control and bidi
+//! characters) and [`csv_text`] (spreadsheet formulas).
 
 use std::borrow::Cow;
 
@@ -51,6 +52,19 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
 /// between elements, replaces every other unsafe character.
 pub fn sanitize_markup(s: &str) -> Cow<'_, str> {
     replace_where(s, |c| !matches!(c, '\n' | '\r' | '\t') && is_unsafe_char(c))
+}
+
+/// A *text* cell of a CSV export: [`sanitize`]d, then, when it starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return, prefixed with `'` so a spreadsheet shows it as text
+/// instead of running it as a formula (OWASP's CSV-injection rule). Numeric columns are
+/// written without it, so a negative number stays a number. Every CSV exporter uses this.
+pub fn csv_text(s: &str) -> String {
+    let clean = sanitize(s);
+    if clean.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{clean}")
+    } else {
+        clean.into_owned()
+    }
 }
 
 /// A number with 4 significant digits, no exponent for everyday magnitudes.
@@ -166,5 +180,24 @@ mod tests {
             Cow::Borrowed(_)
         ));
         assert_eq!(sanitize_markup("<a>\n\u{1b}</a>"), "<a>\n\u{FFFD}</a>");
+    }
+
+    #[test]
+    fn csv_text_neutralises_formulas_and_only_them() {
+        for (input, want) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+            ("\t=1", "\u{FFFD}=1"),
+            ("all-minilm-l6-v2", "all-minilm-l6-v2"),
+            ("Intel(R) Xeon(R) = fast", "Intel(R) Xeon(R) = fast"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_text(input), want, "{input:?}");
+        }
     }
 }

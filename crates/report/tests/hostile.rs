@@ -42,6 +42,94 @@ fn is_unsafe_char(c: char) -> bool {
         )
 }
 
+// ---- 2. CSV formula injection -------------------------------------------------------------
+
+const FORMULAS: [&str; 4] = [
+    "=HYPERLINK(\"http://evil.example\",\"click\")",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+];
+
+/// Every cell of `csv` that starts like a formula.
+fn formula_cells(csv: &[u8]) -> Vec<String> {
+    let mut rdr = csv::Reader::from_reader(csv);
+    let mut bad = Vec::new();
+    for rec in rdr.records() {
+        for cell in rec.unwrap().iter() {
+            if cell.starts_with(['=', '+', '@', '\t', '\r'])
+                || (cell.starts_with('-') && cell.parse::<f64>().is_err())
+            {
+                bad.push(cell.to_string());
+            }
+        }
+    }
+    bad
+}
+
+fn formula_result(i: usize) -> RunResult {
+    let mut r = variant(FORMULAS[i], 1.0 + i as f64, 0.01, -0.25);
+    r.model.arch = FORMULAS[(i + 1) % 4].into();
+    r.settings.dtype = FORMULAS[(i + 2) % 4].into();
+    r.hardware.cpu_model = FORMULAS[(i + 3) % 4].into();
+    r.hardware.os = FORMULAS[i].into();
+    r.hardware.gpus = vec![FORMULAS[(i + 1) % 4].into()];
+    for s in r
+        .repetitions
+        .iter_mut()
+        .flat_map(|x| x.by_source.iter_mut())
+    {
+        s.name = format!("={}", s.name);
+    }
+    r.fill_derived();
+    assert!(sanity_check(&r).is_empty(), "{:?}", sanity_check(&r));
+    r
+}
+
+#[test]
+fn leaderboard_csv_neutralises_formulas_in_text_cells_only() {
+    let inputs = Inputs {
+        loaded: (0..4)
+            .map(|i| loaded(formula_result(i), &format!("=r{i}.json")))
+            .collect(),
+        rejected: Vec::new(),
+    };
+    let board = build_board(&inputs, StarRule::Quintile, Utc::now());
+    let csv = LeaderboardCsv.serialize(&board).unwrap();
+    assert_eq!(formula_cells(&csv), Vec::<String>::new());
+    let mut rdr = csv::Reader::from_reader(&csv[..]);
+    let header = rdr.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let models: Vec<&str> = rows.iter().map(|r| &r[col("model")]).collect();
+    for f in FORMULAS {
+        assert!(models.contains(&format!("'{f}").as_str()), "{models:?}");
+    }
+    // Negative numbers in numeric columns stay numbers.
+    assert!(rows.iter().all(|r| &r[col("quality")] == "-0.25"));
+    assert!(rows[0][col("sources")].starts_with("'="));
+}
+
+#[test]
+fn codecarbon_csv_neutralises_formulas_in_text_cells_and_the_project_name() {
+    let results: Vec<_> = (0..4)
+        .map(|i| loaded(formula_result(i), &format!("r{i}.json")))
+        .collect();
+    for project in ["=HYPERLINK(\"x\")", "-project", "frugalbench"] {
+        let csv = CodecarbonCsv {
+            project_name: project.into(),
+        }
+        .serialize(&results)
+        .unwrap();
+        assert_eq!(formula_cells(&csv), Vec::<String>::new(), "{project}");
+        let text = String::from_utf8(csv).unwrap();
+        assert!(
+            text.contains("'@SUM(A1:A9)") && text.contains("'-2+3 (kernel"),
+            "{text}"
+        );
+    }
+}
+
 // ---- 3. Control and bidi characters -------------------------------------------------------
 
 const HOSTILE_ID: &str = "evil\u{1b}[31m\u{0}red\u{8}\u{202E}txt.exe\u{2066}";
