@@ -540,6 +540,63 @@ fn export_writes_codecarbon_csv() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
+/// Waits for `child` at most `secs` seconds; kills it and fails the test when it runs longer.
+fn wait_or_kill(mut child: std::process::Child, secs: u64, what: &str) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            let _ = child.wait();
+            panic!("{what} still running after {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn leaderboard_rejects_absurd_quality_quickly_and_leaves_no_temp_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    for (name, q) in [("huge", 1e308), ("tiny", -1e308)] {
+        let mut v = serde_json::to_value(variant(name, 1.0, 0.01, 0.8)).unwrap();
+        v["quality"]["value"] = serde_json::json!(q);
+        fs::create_dir_all(&results).unwrap();
+        fs::write(results.join(format!("{name}.json")), v.to_string()).unwrap();
+    }
+    let out = dir.path().join("site");
+    let child = bin()
+        .arg("leaderboard")
+        .arg(&results)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = wait_or_kill(child, 120, "leaderboard of ±1e308 qualities");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for name in ["huge.json", "tiny.json"] {
+        assert!(
+            err.lines().any(|l| l.contains("rejected")
+                && l.contains(name)
+                && l.contains("sanity: quality.value")
+                && l.contains("outside the range [-1, 1] of the metric spearman")),
+            "{}",
+            text(&o)
+        );
+    }
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    assert_eq!(html.matches("<tr class=\"rejected\"").count(), 2);
+    let mut left: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["results", "site"], "no temp folder left behind");
+}
+
 #[test]
 fn compare_and_leaderboard_never_print_control_characters() {
     let dir = tempfile::tempdir().unwrap();

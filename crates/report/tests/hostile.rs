@@ -42,6 +42,175 @@ fn is_unsafe_char(c: char) -> bool {
         )
 }
 
+// ---- 1. Absurd numbers -------------------------------------------------------------------
+
+#[test]
+fn sanity_bounds_every_number_by_its_meaning() {
+    let ok = variant("ok", 1.0, 0.01, 0.8);
+    assert!(sanity_check(&ok).is_empty());
+    type Edit = Box<dyn Fn(&mut RunResult)>;
+    let cases: Vec<(Edit, &str)> = vec![
+        (
+            Box::new(|r| r.quality.as_mut().unwrap().value = 1e308),
+            "quality.value = 100000000",
+        ),
+        (
+            Box::new(|r| r.quality.as_mut().unwrap().value = -1e308),
+            "outside the range [-1, 1] of the metric spearman",
+        ),
+        (
+            Box::new(|r| r.quality.as_mut().unwrap().value = 1.01),
+            "quality.value = 1.01: outside the range [-1, 1]",
+        ),
+        (
+            Box::new(|r| {
+                let q = r.quality.as_mut().unwrap();
+                q.metric = "accuracy".into();
+                q.value = -0.1;
+            }),
+            "outside the range [0, 1] of the metric accuracy",
+        ),
+        (
+            Box::new(|r| {
+                let q = r.quality.as_mut().unwrap();
+                q.metric = "non_empty_output_rate".into();
+                q.value = 1.5;
+            }),
+            "of the metric non_empty_output_rate",
+        ),
+        (
+            Box::new(|r| {
+                let q = r.quality.as_mut().unwrap();
+                q.metric = "wer".into();
+                q.value = -0.5;
+            }),
+            "of the metric wer",
+        ),
+        (
+            Box::new(|r| {
+                let q = r.quality.as_mut().unwrap();
+                q.metric = "my-score".into();
+                q.value = 1e300;
+            }),
+            "of the metric my-score",
+        ),
+        (
+            Box::new(|r| {
+                r.quality
+                    .as_mut()
+                    .unwrap()
+                    .extra
+                    .insert("macro_f1".into(), 2.0);
+            }),
+            "quality.extra.macro_f1 = 2",
+        ),
+        (
+            Box::new(|r| r.energy.by_source[0].avg_watts = 1e6),
+            "energy.by_source[0].avg_watts = 1000000: above the sanity bound of 1e5 W",
+        ),
+        (
+            Box::new(|r| r.energy.idle_watts = Some(2e6)),
+            "energy.idle_watts = 2000000: above the sanity bound",
+        ),
+        (
+            Box::new(|r| r.energy.total_joules = 1e15),
+            "energy.total_joules = 1000000000000000: above the sanity bound of 1e12 J",
+        ),
+        (
+            Box::new(|r| r.energy.total_joules_high = Some(1e300)),
+            "energy.total_joules_high",
+        ),
+        (
+            Box::new(|r| r.energy.by_source[0].joules_low = Some(-1.0)),
+            "energy.by_source[0].joules_low = -1: must be finite and non-negative",
+        ),
+        (
+            Box::new(|r| r.timing.latency_ms.p99 = 1e300),
+            "timing.latency_ms.p99",
+        ),
+        (
+            Box::new(|r| r.repetitions[0].wall_seconds = 1e9),
+            "repetitions[0].wall_seconds = 1000000000: above the sanity bound of 1e7 s",
+        ),
+        (
+            Box::new(|r| r.energy.joules_per_query_ci95 = Some([-1e300, 1.0])),
+            "energy.joules_per_query_ci95[0]",
+        ),
+        (
+            Box::new(|r| r.carbon.intensity.grid_intensity_g_per_kwh = 1e9),
+            "carbon.grid_intensity_g_per_kwh",
+        ),
+        (Box::new(|r| r.carbon.intensity.pue = 1e9), "carbon.pue"),
+    ];
+    for (edit, want) in cases {
+        let mut r = ok.clone();
+        edit(&mut r);
+        let p = sanity_check(&r);
+        assert!(p.iter().any(|s| s.contains(want)), "{want}: {p:?}");
+    }
+    // In range, including a negative correlation and a WER above 1.
+    let mut r = ok.clone();
+    r.quality.as_mut().unwrap().value = -0.4;
+    assert!(sanity_check(&r).is_empty(), "{:?}", sanity_check(&r));
+    let q = r.quality.as_mut().unwrap();
+    q.metric = "wer".into();
+    q.value = 1.3;
+    assert!(sanity_check(&r).is_empty(), "{:?}", sanity_check(&r));
+}
+
+/// A board of results that never went through the sanity rules, with ±1e308, infinities and
+/// NaN everywhere a chart reads a number.
+fn absurd_board() -> Board {
+    let mut results = Vec::new();
+    for (i, (wh, q)) in [
+        (1e308, 1e308),
+        (1e-308, -1e308),
+        (f64::INFINITY, f64::NAN),
+        (0.0, f64::NEG_INFINITY),
+        (1e12, 1e12 + 1e-3),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = variant(&format!("m{i}"), 1.0, 0.01, 0.8);
+        r.energy.wh_per_1000_queries = wh;
+        r.energy.joules_per_query = wh * 3.6;
+        r.energy.joules_per_query_ci95 = Some([-wh, wh]);
+        r.quality.as_mut().unwrap().value = q;
+        results.push(loaded(r, &format!("r{i}.json")));
+    }
+    let inputs = Inputs {
+        loaded: results,
+        rejected: Vec::new(),
+    };
+    build_board(&inputs, StarRule::Quintile, Utc::now())
+}
+
+#[test]
+fn charts_of_unchecked_absurd_numbers_finish_and_stay_finite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let board = absurd_board();
+    let site = out.clone();
+    let summary = within(120, "the site of absurd numbers", move || {
+        write_site(&board, &site).map_err(|e| format!("{e:#}"))
+    })
+    .unwrap();
+    assert!(
+        summary.files.iter().any(|f| f.ends_with("-pareto.svg")),
+        "{:?}",
+        summary.files
+    );
+    let svg =
+        fs::read_to_string(out.join("charts/t1-sentence-similarity-measured-pareto.svg")).unwrap();
+    assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, vec!["site"], "no temp folder left behind");
+}
+
 // ---- 2. CSV formula injection -------------------------------------------------------------
 
 const FORMULAS: [&str; 4] = [
