@@ -446,3 +446,78 @@ fn control_and_bidi_characters_never_reach_svg_labels_csv_or_compare() {
     no_unsafe("compare markdown", &md);
 }
 
+// ---- 4. Memory amplification --------------------------------------------------------------
+
+fn with_notes(dir: &Path, name: &str, notes: usize, chars: usize) -> std::path::PathBuf {
+    let mut r = variant("noisy", 1.0, 0.01, 0.8);
+    r.energy.notes = vec!["n".repeat(chars); notes];
+    let p = dir.join(name);
+    fs::write(&p, serde_json::to_vec(&r).unwrap()).unwrap();
+    p
+}
+
+/// The reasons `path` is rejected (without dumping a huge result when it is not).
+fn rejected(path: &Path) -> String {
+    match load_one(path) {
+        Ok(_) => panic!("{} should be rejected", path.display()),
+        Err(reasons) => reasons.join("; "),
+    }
+}
+
+#[test]
+fn a_result_with_100k_notes_is_rejected_quickly_with_a_clear_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = with_notes(dir.path(), "many.json", 100_000, 1);
+    let started = Instant::now();
+    let why = rejected(&p);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        why.contains("/energy/notes: an array of more than 10000 items"),
+        "{why}"
+    );
+
+    // Fewer, but still more than a result may carry: the schema's limits say so.
+    let p = with_notes(dir.path(), "some.json", 1001, 1);
+    let why = rejected(&p);
+    assert!(
+        why.contains("/energy/notes: ") && why.contains("more than 1000 items"),
+        "{why}"
+    );
+    let p = with_notes(dir.path(), "long.json", 1, 4001);
+    let why = rejected(&p);
+    assert!(why.contains("/energy/notes/0: "), "{why}");
+    // A violation quoting a big value is cut short.
+    let p = with_notes(dir.path(), "big.json", 1001, 4000);
+    let why = rejected(&p);
+    assert!(
+        why.len() < 2000 && why.contains("/energy/notes: "),
+        "{}",
+        why.len()
+    );
+    // The sanity rules say the same of a result built in code.
+    let mut r = variant("noisy", 1.0, 0.01, 0.8);
+    r.energy.notes = vec!["n".into(); 1001];
+    let p = sanity_check(&r);
+    assert!(p.iter().any(|s| s.contains("1001 notes")), "{p:?}");
+    // A file of one huge string is refused by its size alone.
+    const { assert!(MAX_RESULT_BYTES <= 8 * 1024 * 1024) };
+    let p = with_notes(dir.path(), "huge.json", 1, 9 * 1024 * 1024);
+    let why = rejected(&p);
+    assert!(why.contains("larger than the 8388608-byte limit"), "{why}");
+    // A thousand notes of 4,000 characters are fine.
+    let p = with_notes(dir.path(), "ok.json", 1000, 4000);
+    assert!(load_one(&p).is_ok());
+}
+
+#[test]
+fn a_million_schema_violations_give_a_bounded_list() {
+    let mut v = serde_json::to_value(variant("m", 1.0, 0.01, 0.8)).unwrap();
+    v["hardware"]["gpus"] = serde_json::json!(vec![1; 5000]);
+    let why = validate(&v).unwrap_err();
+    assert!(why.len() <= 21, "{}", why.len());
+    assert!(why.last().unwrap().contains("more violations"), "{why:?}");
+}
