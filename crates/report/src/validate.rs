@@ -40,6 +40,9 @@ pub const MAX_GRAMS: f64 = 1e12;
 pub const MAX_GRID_INTENSITY: f64 = 1e4;
 /// Power usage effectiveness (1 is perfect; real data centres are below 3).
 pub const MAX_PUE: f64 = 100.0;
+/// Rounding slack at the ends of a metric's range: a correlation computed as
+/// 1.0000000000000002 is a perfect 1, not an absurd value.
+pub const QUALITY_SLACK: f64 = 1e-9;
 /// Largest magnitude of a quality figure whose metric has no known range.
 pub const MAX_QUALITY_MAGNITUDE: f64 = 1e12;
 /// At most this many `energy.notes` (also the schema's `maxItems`).
@@ -49,7 +52,8 @@ pub const MAX_NOTE_CHARS: usize = 4000;
 /// At most this many schema violations are listed for one file (one more line says there are
 /// more).
 pub const MAX_LISTED_VIOLATIONS: usize = 20;
-/// A listed schema violation is cut to this many characters (it quotes the offending value).
+/// A listed schema violation is cut to about this many characters, its start and end kept
+/// (it quotes the offending value).
 pub const MAX_VIOLATION_CHARS: usize = 500;
 
 /// The range a quality metric's value must lie in (inclusive), by metric name:
@@ -58,7 +62,8 @@ pub const MAX_VIOLATION_CHARS: usize = 500;
 /// `precision`, `recall`, `exact_match`, `non_empty_output_rate`, any `*_rate`, `*_f1`,
 /// `*_accuracy`, `*_precision`, `*_recall`) in [0, 1]; error rates that may exceed 1 (`wer`,
 /// `cer`) in [0, [`MAX_QUALITY_MAGNITUDE`]]; any other metric in
-/// ±[`MAX_QUALITY_MAGNITUDE`]. Values must also be finite.
+/// ±[`MAX_QUALITY_MAGNITUDE`]. Values must also be finite; [`QUALITY_SLACK`] of rounding is
+/// tolerated at either end.
 pub fn quality_range(metric: &str) -> (f64, f64) {
     let m = metric.to_ascii_lowercase();
     let unit = [
@@ -106,8 +111,8 @@ fn validator() -> &'static jsonschema::Validator {
 /// violation, each starting with the JSON pointer of the offending value
 /// (e.g. `/energy/total_joules: -1.0 is less than the minimum of 0`). At most
 /// [`MAX_LISTED_VIOLATIONS`] are listed, then one line says more were found, so a file of a
-/// million bad items cannot make a million messages; each is cut to [`MAX_VIOLATION_CHARS`]
-/// characters. Control and bidi characters of the file's values are replaced in the
+/// million bad items cannot make a million messages; each is cut to about
+/// [`MAX_VIOLATION_CHARS`] characters, keeping its start and end. Control and bidi characters of the file's values are replaced in the
 /// messages ([`crate::display::sanitize`]).
 pub fn validate(value: &Value) -> Result<(), Vec<String>> {
     let mut iter = validator().iter_errors(value);
@@ -122,10 +127,14 @@ pub fn validate(value: &Value) -> Result<(), Vec<String>> {
                 at
             };
             let msg = crate::display::sanitize(&format!("{at}: {e}")).into_owned();
-            // A message quotes the offending value, which may be a huge array or string.
-            if msg.chars().count() > MAX_VIOLATION_CHARS {
-                let head: String = msg.chars().take(MAX_VIOLATION_CHARS).collect();
-                format!("{head}…")
+            // A message quotes the offending value, which may be a huge array or string: keep
+            // its start (the pointer) and its end (the rule broken).
+            let n = msg.chars().count();
+            if n > MAX_VIOLATION_CHARS {
+                let half = MAX_VIOLATION_CHARS / 2;
+                let head: String = msg.chars().take(half).collect();
+                let tail: String = msg.chars().skip(n - half).collect();
+                format!("{head} … {tail}")
             } else {
                 msg
             }
@@ -207,7 +216,7 @@ impl Checker {
         let (lo, hi) = quality_range(metric);
         if !v.is_finite() {
             self.problems.push(format!("{field} = {v}: must be finite"));
-        } else if v < lo || v > hi {
+        } else if v < lo - QUALITY_SLACK || v > hi + QUALITY_SLACK {
             self.problems.push(format!(
                 "{field} = {v}: outside the range [{lo}, {hi}] of the metric {}",
                 crate::display::sanitize(metric)

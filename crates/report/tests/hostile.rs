@@ -148,8 +148,10 @@ fn sanity_bounds_every_number_by_its_meaning() {
         let p = sanity_check(&r);
         assert!(p.iter().any(|s| s.contains(want)), "{want}: {p:?}");
     }
-    // In range, including a negative correlation and a WER above 1.
+    // In range, including a negative correlation, a rounded perfect one and a WER above 1.
     let mut r = ok.clone();
+    r.quality.as_mut().unwrap().value = 1.0000000000000002;
+    assert!(sanity_check(&r).is_empty(), "{:?}", sanity_check(&r));
     r.quality.as_mut().unwrap().value = -0.4;
     assert!(sanity_check(&r).is_empty(), "{:?}", sanity_check(&r));
     let q = r.quality.as_mut().unwrap();
