@@ -586,3 +586,152 @@ fn export_writes_valid_boamps_json() {
     validate_boamps(&one).unwrap();
     assert_eq!(one["measures"][0]["cpuTrackingMode"], "estimated");
 }
+
+/// Waits for `child` at most `secs` seconds; kills it and fails the test when it runs longer.
+fn wait_or_kill(mut child: std::process::Child, secs: u64, what: &str) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            let _ = child.wait();
+            panic!("{what} still running after {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn leaderboard_rejects_absurd_quality_quickly_and_leaves_no_temp_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    for (name, q) in [("huge", 1e308), ("tiny", -1e308)] {
+        let mut v = serde_json::to_value(variant(name, 1.0, 0.01, 0.8)).unwrap();
+        v["quality"]["value"] = serde_json::json!(q);
+        fs::create_dir_all(&results).unwrap();
+        fs::write(results.join(format!("{name}.json")), v.to_string()).unwrap();
+    }
+    let out = dir.path().join("site");
+    let child = bin()
+        .arg("leaderboard")
+        .arg(&results)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = wait_or_kill(child, 120, "leaderboard of ±1e308 qualities");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for name in ["huge.json", "tiny.json"] {
+        assert!(
+            err.lines().any(|l| l.contains("rejected")
+                && l.contains(name)
+                && l.contains("sanity: quality.value")
+                && l.contains("outside the range [-1, 1] of the metric spearman")),
+            "{}",
+            text(&o)
+        );
+    }
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    assert_eq!(html.matches("<tr class=\"rejected\"").count(), 2);
+    let mut left: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["results", "site"], "no temp folder left behind");
+}
+
+#[test]
+fn compare_and_leaderboard_never_print_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = "m\u{1b}[31m\u{0}x\u{8}\u{202E}";
+    let base = dir.path().join("base.json");
+    let new = dir.path().join("new.json");
+    write_json(&base, &variant(id, 1.0, 0.01, 0.8));
+    write_json(&new, &variant(id, 1.25, 0.01, 0.8));
+    let o = compare(&base, &new, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("m\u{FFFD}[31m\u{FFFD}x"), "{out}");
+    let unsafe_chars = |s: &str| {
+        s.chars()
+            .filter(|&c| {
+                (c.is_control() && c != '\n')
+                    || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(unsafe_chars(&out), vec![], "{out:?}");
+
+    // A rejected file whose name and content carry escapes: stderr stays clean.
+    let results = dir.path().join("results");
+    fs::create_dir(&results).unwrap();
+    let mut v = serde_json::to_value(variant(id, 1.0, 0.01, 0.8)).unwrap();
+    v["energy"]["total_joules"] = serde_json::json!(-1.0);
+    v["model"]["files"] = serde_json::json!("\u{1b}]0;title\u{7}");
+    fs::write(results.join("bad\u{1b}[2J.json"), v.to_string()).unwrap();
+    write_json(&results.join("ok.json"), &variant(id, 1.0, 0.01, 0.8));
+    let o = bin()
+        .arg("leaderboard")
+        .arg(&results)
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("rejected"), "{err}");
+    assert_eq!(unsafe_chars(&err), vec![], "{err:?}");
+    assert_eq!(
+        unsafe_chars(&String::from_utf8_lossy(&o.stdout)),
+        vec![],
+        "{}",
+        text(&o)
+    );
+    // The same file named to `report`, which fails: its error line is clean too.
+    let o = bin()
+        .arg("report")
+        .arg(results.join("bad\u{1b}[2J.json"))
+        .arg("--out")
+        .arg(dir.path().join("report"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(unsafe_chars(&err), vec![], "{err:?}");
+}
+
+#[test]
+fn export_neutralises_formulas_from_results_and_the_project_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = variant("=HYPERLINK(\"http://x\",\"y\")", 1.0, 0.01, -0.2);
+    r.hardware.cpu_model = "@SUM(A1:A2)".into();
+    r.hardware.os = "-2+3".into();
+    write_json(&dir.path().join("r.json"), &r);
+    let o = bin()
+        .args([
+            "export",
+            "--format",
+            "codecarbon-csv",
+            "--project-name",
+            "+cmd",
+        ])
+        .arg(dir.path().join("r.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let csv = String::from_utf8_lossy(&o.stdout);
+    let row = csv.lines().nth(1).unwrap();
+    assert!(
+        row.contains(",\"'+cmd/sentence-similarity/=HYPERLINK("),
+        "{row}"
+    );
+    assert!(row.contains(",'@SUM(A1:A2),"), "{row}");
+    assert!(row.contains(",'-2+3 (kernel "), "{row}");
+    for start in ["=", "+", "@", "-2", "\"=", "\"+", "\"@", "\"-"] {
+        assert!(!row.contains(&format!(",{start}")), "{start}: {row}");
+    }
+}

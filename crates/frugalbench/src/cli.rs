@@ -90,12 +90,15 @@ pub fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
 /// that some libraries put inside their messages (candle does with
 /// `RUST_BACKTRACE=1`) are left out: they belong in no one-line error.
 pub fn error_line(err: &anyhow::Error) -> String {
-    format!("{err:#}")
+    let line = format!("{err:#}")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !is_backtrace_line(l))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    // Errors quote paths and values of input files: no control or bidi character reaches the
+    // terminal.
+    frugalbench_report::display::sanitize(&line).into_owned()
 }
 
 /// `stack backtrace:`, a frame (`12: some::symbol`) or its location (`at src/x.rs:3:5`).

@@ -11,6 +11,7 @@ use anyhow::Result;
 use frugalbench_report::board::build_board;
 use frugalbench_report::board::site::write_site;
 use frugalbench_report::board::stars::StarRule;
+use frugalbench_report::display::sanitize;
 use frugalbench_report::inputs::load_inputs;
 
 /// How stars are given within a table.
@@ -45,11 +46,17 @@ pub fn run(args: &Args) -> Result<i32> {
     };
     let board = build_board(&inputs, rule, chrono::Utc::now());
     let site = write_site(&board, &args.out)?;
+    // Paths, reasons and warnings quote file names and values of the files: sanitised so no
+    // control or bidi character reaches the terminal.
     for r in &board.rejected {
-        eprintln!("frugalbench: rejected {}: {}", r.path, r.reasons.join("; "));
+        eprintln!(
+            "frugalbench: rejected {}: {}",
+            sanitize(&r.path),
+            sanitize(&r.reasons.join("; "))
+        );
     }
     for w in &site.warnings {
-        eprintln!("frugalbench: warning: {w}");
+        eprintln!("frugalbench: warning: {}", sanitize(w));
     }
     println!(
         "wrote {}: {} results ranked in {} tables, {} not ranked, {} rejected; open {}",

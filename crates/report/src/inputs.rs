@@ -17,8 +17,16 @@ use crate::validate::{sanity_check, validate};
 use crate::walk::{kind_name, walk_results, Entry};
 use crate::write::timeline_path;
 
-/// Largest result file read (bytes); anything bigger is rejected unread.
-pub const MAX_RESULT_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest result file read (bytes); anything bigger is rejected unread. A real result is tens
+/// of KB (a few repetitions, a handful of domains and notes), so 8 MiB leaves two orders of
+/// magnitude of room while bounding what one hostile file can cost.
+pub const MAX_RESULT_BYTES: u64 = 8 * 1024 * 1024;
+/// Most items of any one JSON array or object of a result file: checked by [`shape_check`]
+/// while the bytes are scanned, before any document is built in memory. (The schema's own
+/// limits, e.g. at most [`crate::validate::MAX_NOTES`] notes, are finer.)
+pub const MAX_JSON_ITEMS: usize = 10_000;
+/// Longest JSON string (bytes) of a result file, checked likewise.
+pub const MAX_JSON_STRING_BYTES: usize = 64 * 1024;
 
 /// A valid, sane result file.
 #[derive(Debug, Clone)]
@@ -110,12 +118,142 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// A result from its bytes: JSON, `schema_version`, schema, then the typed value (the checks
-/// of [`crate::read_result`], on bytes already read). `Err` holds every reason.
-/// JSON, schema version and schema of a result file's bytes (not the sanity rules); `Err`
-/// holds every reason it cannot be read.
+/// Scans JSON bytes without building anything and fails on the first array or object of more
+/// than [`MAX_JSON_ITEMS`] items or string of more than [`MAX_JSON_STRING_BYTES`] bytes,
+/// naming its JSON pointer. A file of a million tiny notes is thus refused in one pass over
+/// its bytes instead of costing hundreds of bytes of memory per note. Syntax errors are not
+/// reported here (the JSON parser that follows names them).
+pub fn shape_check(bytes: &[u8]) -> Result<(), String> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match (Shape { at: String::new() }).deserialize(&mut de) {
+        Err(e) if e.classify() == serde_json::error::Category::Data => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}
+
+/// One value of [`shape_check`]'s scan, at JSON pointer `at`.
+struct Shape {
+    at: String,
+}
+
+impl Shape {
+    fn child(&self, key: impl std::fmt::Display) -> Shape {
+        Shape {
+            at: format!("{}/{key}", self.at),
+        }
+    }
+
+    fn here(&self) -> &str {
+        if self.at.is_empty() {
+            "(root)"
+        } else {
+            &self.at
+        }
+    }
+
+    fn string<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        if v.len() > MAX_JSON_STRING_BYTES {
+            return Err(E::custom(format!(
+                "{}: a string of {} bytes, more than the {MAX_JSON_STRING_BYTES} a result file \
+                 may hold; not read further",
+                self.here(),
+                v.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn too_many<E: serde::de::Error>(&self, what: &str) -> E {
+        E::custom(format!(
+            "{}: {what} of more than {MAX_JSON_ITEMS} items, more than a result file may hold; \
+             not read further",
+            self.here()
+        ))
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Shape {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Shape {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.string(v)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut n = 0usize;
+        loop {
+            if n == MAX_JSON_ITEMS {
+                // One more item is one too many.
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(self.too_many("an array"));
+                }
+                return Ok(());
+            }
+            if seq.next_element_seed(self.child(n))?.is_none() {
+                return Ok(());
+            }
+            n += 1;
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut n = 0usize;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if n == MAX_JSON_ITEMS {
+                return Err(self.too_many("an object"));
+            }
+            if key.len() > MAX_JSON_STRING_BYTES {
+                return Err(serde::de::Error::custom(format!(
+                    "{}: a key of {} bytes, more than the {MAX_JSON_STRING_BYTES} a result \
+                     file may hold; not read further",
+                    self.here(),
+                    key.len()
+                )));
+            }
+            let key = crate::display::sanitize(&key)
+                .replace('~', "~0")
+                .replace('/', "~1");
+            map.next_value_seed(self.child(key))?;
+            n += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A result from its bytes: [`shape_check`], JSON, `schema_version`, schema, then the typed
+/// value (the checks of [`crate::read_result`], on bytes already read). `Err` holds every
+/// reason it cannot be read (not the sanity rules).
 pub(crate) fn parse_result(bytes: &[u8]) -> Result<RunResult, Vec<String>> {
     let one = |s: String| vec![s];
+    shape_check(bytes).map_err(|e| one(format!("not read: {e}")))?;
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| one(format!("not valid JSON: {e}")))?;
     match value.get("schema_version") {

@@ -18,6 +18,83 @@ pub const RATIO_TOLERANCE: f64 = 1e-6;
 /// Relative tolerance for totals that are sums of other figures.
 pub const SUM_TOLERANCE: f64 = 1e-3;
 
+/// Sanity bounds: figures above these are not measurements but corrupt or hostile files (and
+/// would break charts and statistics), so [`sanity_check`] rejects them. Each is far above
+/// anything one machine can produce, so no genuine run comes near.
+///
+/// Energy in joules (any `_joules`, J/query, J/token figure, CI bounds): 1e12 J ≈ 278 MWh,
+/// 100 kW for over three months.
+pub const MAX_JOULES: f64 = 1e12;
+/// Wh per 1,000 queries: [`MAX_JOULES`] per query, in Wh/1k (J / 3.6).
+pub const MAX_WH_PER_1000: f64 = MAX_JOULES / 3.6;
+/// Average or idle power in watts: 100 kW (a node of 8 GPUs draws about 10 kW; 1 MW is
+/// rejected).
+pub const MAX_WATTS: f64 = 1e5;
+/// Durations in seconds: 1e7 s ≈ 116 days. Latencies in ms: the same in milliseconds.
+pub const MAX_SECONDS: f64 = 1e7;
+/// Rates (queries or tokens per second): 1e9 per second.
+pub const MAX_PER_SECOND: f64 = 1e9;
+/// Grams of CO2e (total or per 1,000 queries): 1e12 g.
+pub const MAX_GRAMS: f64 = 1e12;
+/// Grid carbon intensity, g CO2e/kWh (the dirtiest grids are near 1,200).
+pub const MAX_GRID_INTENSITY: f64 = 1e4;
+/// Power usage effectiveness (1 is perfect; real data centres are below 3).
+pub const MAX_PUE: f64 = 100.0;
+/// Rounding slack at the ends of a metric's range: a correlation computed as
+/// 1.0000000000000002 is a perfect 1, not an absurd value.
+pub const QUALITY_SLACK: f64 = 1e-9;
+/// Largest magnitude of a quality figure whose metric has no known range.
+pub const MAX_QUALITY_MAGNITUDE: f64 = 1e12;
+/// At most this many `energy.notes` (also the schema's `maxItems`).
+pub const MAX_NOTES: usize = 1000;
+/// At most this many characters per note (also the schema's `maxLength`).
+pub const MAX_NOTE_CHARS: usize = 4000;
+/// At most this many schema violations are listed for one file (one more line says there are
+/// more).
+pub const MAX_LISTED_VIOLATIONS: usize = 20;
+/// A listed schema violation is cut to about this many characters, its start and end kept
+/// (it quotes the offending value).
+pub const MAX_VIOLATION_CHARS: usize = 500;
+
+/// The range a quality metric's value must lie in (inclusive), by metric name:
+/// correlations (`spearman`, `pearson`, `kendall`, `mcc`) in [−1, 1]; accuracies, F1
+/// scores, precision, recall, exact match and rates (`accuracy`, `macro_f1`, `f1`,
+/// `precision`, `recall`, `exact_match`, `non_empty_output_rate`, any `*_rate`, `*_f1`,
+/// `*_accuracy`, `*_precision`, `*_recall`) in [0, 1]; error rates that may exceed 1 (`wer`,
+/// `cer`) in [0, [`MAX_QUALITY_MAGNITUDE`]]; any other metric in
+/// ±[`MAX_QUALITY_MAGNITUDE`]. Values must also be finite; [`QUALITY_SLACK`] of rounding is
+/// tolerated at either end.
+pub fn quality_range(metric: &str) -> (f64, f64) {
+    let m = metric.to_ascii_lowercase();
+    let unit = [
+        "accuracy",
+        "macro_f1",
+        "micro_f1",
+        "weighted_f1",
+        "f1",
+        "precision",
+        "recall",
+        "exact_match",
+        "non_empty_output_rate",
+    ];
+    if matches!(
+        m.as_str(),
+        "spearman" | "pearson" | "kendall" | "kendall_tau" | "mcc" | "matthews"
+    ) {
+        (-1.0, 1.0)
+    } else if matches!(m.as_str(), "wer" | "cer") {
+        (0.0, MAX_QUALITY_MAGNITUDE)
+    } else if unit.contains(&m.as_str())
+        || ["_rate", "_f1", "_accuracy", "_precision", "_recall"]
+            .iter()
+            .any(|suffix| m.ends_with(suffix))
+    {
+        (0.0, 1.0)
+    } else {
+        (-MAX_QUALITY_MAGNITUDE, MAX_QUALITY_MAGNITUDE)
+    }
+}
+
 fn validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
@@ -32,10 +109,16 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Validates a result document against the schema; on failure, one readable line per
 /// violation, each starting with the JSON pointer of the offending value
-/// (e.g. `/energy/total_joules: -1.0 is less than the minimum of 0`).
+/// (e.g. `/energy/total_joules: -1.0 is less than the minimum of 0`). At most
+/// [`MAX_LISTED_VIOLATIONS`] are listed, then one line says more were found, so a file of a
+/// million bad items cannot make a million messages; each is cut to about
+/// [`MAX_VIOLATION_CHARS`] characters, keeping its start and end. Control and bidi characters of the file's values are replaced in the
+/// messages ([`crate::display::sanitize`]).
 pub fn validate(value: &Value) -> Result<(), Vec<String>> {
-    let errors: Vec<String> = validator()
-        .iter_errors(value)
+    let mut iter = validator().iter_errors(value);
+    let mut errors: Vec<String> = iter
+        .by_ref()
+        .take(MAX_LISTED_VIOLATIONS)
         .map(|e| {
             let at = e.instance_path().to_string();
             let at = if at.is_empty() {
@@ -43,9 +126,25 @@ pub fn validate(value: &Value) -> Result<(), Vec<String>> {
             } else {
                 at
             };
-            format!("{at}: {e}")
+            let msg = crate::display::sanitize(&format!("{at}: {e}")).into_owned();
+            // A message quotes the offending value, which may be a huge array or string: keep
+            // its start (the pointer) and its end (the rule broken).
+            let n = msg.chars().count();
+            if n > MAX_VIOLATION_CHARS {
+                let half = MAX_VIOLATION_CHARS / 2;
+                let head: String = msg.chars().take(half).collect();
+                let tail: String = msg.chars().skip(n - half).collect();
+                format!("{head} … {tail}")
+            } else {
+                msg
+            }
         })
         .collect();
+    if iter.next().is_some() {
+        errors.push(format!(
+            "(root): more violations than the {MAX_LISTED_VIOLATIONS} listed"
+        ));
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -62,16 +161,66 @@ struct Checker {
 }
 
 impl Checker {
-    fn energy(&mut self, field: &str, v: f64) {
+    /// Finite, ≥ 0 and at most `max` (`unit` names it in the message).
+    fn bounded(&mut self, field: &str, v: f64, max: f64, unit: &str) {
         if !v.is_finite() || v < 0.0 {
             self.problems
                 .push(format!("{field} = {v}: must be finite and non-negative"));
+        } else if v > max {
+            self.problems.push(format!(
+                "{field} = {v}: above the sanity bound of {max:e} {unit}"
+            ));
         }
     }
 
-    fn finite(&mut self, field: &str, v: f64) {
+    /// Energy in joules (J, J/query, J/token).
+    fn energy(&mut self, field: &str, v: f64) {
+        self.bounded(field, v, MAX_JOULES, "J");
+    }
+
+    fn watts(&mut self, field: &str, v: f64) {
+        self.bounded(field, v, MAX_WATTS, "W");
+    }
+
+    fn seconds(&mut self, field: &str, v: f64) {
+        self.bounded(field, v, MAX_SECONDS, "s");
+    }
+
+    fn millis(&mut self, field: &str, v: f64) {
+        self.bounded(field, v, MAX_SECONDS * 1000.0, "ms");
+    }
+
+    fn rate(&mut self, field: &str, v: f64) {
+        self.bounded(field, v, MAX_PER_SECOND, "per second");
+    }
+
+    fn wh_per_1000(&mut self, field: &str, v: f64) {
+        self.bounded(field, v, MAX_WH_PER_1000, "Wh per 1,000 queries");
+    }
+
+    fn grams(&mut self, field: &str, v: f64) {
+        self.bounded(field, v, MAX_GRAMS, "g CO2e");
+    }
+
+    /// Finite and within `[lo, hi]`.
+    fn within(&mut self, field: &str, v: f64, lo: f64, hi: f64) {
         if !v.is_finite() {
             self.problems.push(format!("{field} = {v}: must be finite"));
+        } else if v < lo || v > hi {
+            self.problems
+                .push(format!("{field} = {v}: must be within [{lo}, {hi}]"));
+        }
+    }
+
+    fn quality(&mut self, field: &str, metric: &str, v: f64) {
+        let (lo, hi) = quality_range(metric);
+        if !v.is_finite() {
+            self.problems.push(format!("{field} = {v}: must be finite"));
+        } else if v < lo - QUALITY_SLACK || v > hi + QUALITY_SLACK {
+            self.problems.push(format!(
+                "{field} = {v}: outside the range [{lo}, {hi}] of the metric {}",
+                crate::display::sanitize(metric)
+            ));
         }
     }
 
@@ -85,7 +234,12 @@ impl Checker {
     fn sources(&mut self, at: &str, sources: &[SourceEnergy], total: f64) {
         for (i, s) in sources.iter().enumerate() {
             self.energy(&format!("{at}.by_source[{i}].joules"), s.joules);
-            self.energy(&format!("{at}.by_source[{i}].avg_watts"), s.avg_watts);
+            self.watts(&format!("{at}.by_source[{i}].avg_watts"), s.avg_watts);
+            for (name, v) in [("joules_low", s.joules_low), ("joules_high", s.joules_high)] {
+                if let Some(v) = v {
+                    self.energy(&format!("{at}.by_source[{i}].{name}"), v);
+                }
+            }
         }
         if !sources.is_empty() {
             self.equals(
@@ -101,8 +255,11 @@ impl Checker {
 
 /// Rules beyond the schema; returns one readable line per problem (empty = sane).
 ///
-/// Checks: schema version and known task; every energy, power and duration finite and
-/// non-negative; `joules_per_query` = total / queries (overall and per repetition);
+/// Checks: schema version and known task; every number finite, and every energy, power,
+/// duration, rate and carbon figure non-negative and within its sanity bound ([`MAX_JOULES`],
+/// [`MAX_WATTS`], [`MAX_SECONDS`], …); quality values (and `quality.extra`) within their
+/// metric's range ([`quality_range`]); at most [`MAX_NOTES`] notes of at most
+/// [`MAX_NOTE_CHARS`] characters; `joules_per_query` = total / queries (overall and per repetition);
 /// `wh_per_1000_queries` = `joules_per_query` / 3.6; totals = sums of their parts (counted
 /// domains, repetitions); `energy.method` agrees with the counted domains' methods;
 /// `wall_seconds` > 0 when queries > 0; queries/s, carbon grams and generation per-token
@@ -140,7 +297,7 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
                 rep.index
             ));
         }
-        c.energy(&format!("{at}.wall_seconds"), rep.wall_seconds);
+        c.seconds(&format!("{at}.wall_seconds"), rep.wall_seconds);
         if rep.queries > 0 && rep.wall_seconds <= 0.0 {
             c.problems.push(format!(
                 "{at}.wall_seconds = {}: must be > 0 for {} queries",
@@ -205,7 +362,40 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
     let e = &r.energy;
     c.energy("energy.total_joules", e.total_joules);
     c.energy("energy.joules_per_query", e.joules_per_query);
-    c.energy("energy.wh_per_1000_queries", e.wh_per_1000_queries);
+    c.wh_per_1000("energy.wh_per_1000_queries", e.wh_per_1000_queries);
+    for (name, v) in [
+        ("total_joules_low", e.total_joules_low),
+        ("total_joules_high", e.total_joules_high),
+    ] {
+        if let Some(v) = v {
+            c.energy(&format!("energy.{name}"), v);
+        }
+    }
+    for (name, v) in [
+        ("wh_per_1000_queries_low", e.wh_per_1000_queries_low),
+        ("wh_per_1000_queries_high", e.wh_per_1000_queries_high),
+    ] {
+        if let Some(v) = v {
+            c.wh_per_1000(&format!("energy.{name}"), v);
+        }
+    }
+    if e.notes.len() > MAX_NOTES {
+        c.problems.push(format!(
+            "energy.notes: {} notes, more than the {MAX_NOTES} allowed",
+            e.notes.len()
+        ));
+    }
+    if let Some((i, n)) = e
+        .notes
+        .iter()
+        .enumerate()
+        .find(|(_, n)| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        c.problems.push(format!(
+            "energy.notes[{i}]: {} characters, more than the {MAX_NOTE_CHARS} allowed",
+            n.chars().count()
+        ));
+    }
     c.sources("energy", &e.by_source, e.total_joules);
     if !r.repetitions.is_empty() {
         let sum: f64 = r.repetitions.iter().map(|x| x.total_joules).sum();
@@ -243,7 +433,7 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
         }
     }
     if let Some(w) = e.idle_watts {
-        c.energy("energy.idle_watts", w);
+        c.watts("energy.idle_watts", w);
     }
     if let Some(net) = e.net_joules_per_query {
         c.energy("energy.net_joules_per_query", net);
@@ -259,8 +449,19 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
         }
     }
     if let Some([lo, hi]) = e.joules_per_query_ci95 {
-        c.finite("energy.joules_per_query_ci95[0]", lo);
-        c.finite("energy.joules_per_query_ci95[1]", hi);
+        // The lower bound may be negative (Student's t around a small mean).
+        c.within(
+            "energy.joules_per_query_ci95[0]",
+            lo,
+            -MAX_JOULES,
+            MAX_JOULES,
+        );
+        c.within(
+            "energy.joules_per_query_ci95[1]",
+            hi,
+            -MAX_JOULES,
+            MAX_JOULES,
+        );
         if lo > hi {
             c.problems.push(format!(
                 "energy.joules_per_query_ci95 = [{lo}, {hi}]: lower > upper"
@@ -270,17 +471,20 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
 
     // Carbon.
     let k = &r.carbon;
-    c.energy(
+    c.bounded(
         "carbon.grid_intensity_g_per_kwh",
         k.intensity.grid_intensity_g_per_kwh,
+        MAX_GRID_INTENSITY,
+        "g/kWh",
     );
-    c.finite("carbon.pue", k.intensity.pue);
     if k.intensity.pue < 1.0 {
         c.problems
             .push(format!("carbon.pue = {}: must be ≥ 1", k.intensity.pue));
+    } else {
+        c.within("carbon.pue", k.intensity.pue, 1.0, MAX_PUE);
     }
-    c.energy("carbon.g_co2e", k.g_co2e);
-    c.energy("carbon.g_co2e_per_1000_queries", k.g_co2e_per_1000_queries);
+    c.grams("carbon.g_co2e", k.g_co2e);
+    c.grams("carbon.g_co2e_per_1000_queries", k.g_co2e_per_1000_queries);
     c.equals(
         "carbon.g_co2e",
         k.g_co2e,
@@ -298,8 +502,8 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
 
     // Timing.
     let t = &r.timing;
-    c.energy("timing.wall_seconds", t.wall_seconds);
-    c.energy("timing.queries_per_second", t.queries_per_second);
+    c.seconds("timing.wall_seconds", t.wall_seconds);
+    c.rate("timing.queries_per_second", t.queries_per_second);
     if queries > 0 && t.wall_seconds <= 0.0 {
         c.problems.push(format!(
             "timing.wall_seconds = {}: must be > 0 for {queries} metered queries",
@@ -332,7 +536,7 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
         ("p99", l.p99),
         ("mean", l.mean),
     ] {
-        c.energy(&format!("timing.latency_ms.{name}"), v);
+        c.millis(&format!("timing.latency_ms.{name}"), v);
     }
     if !(l.p50 <= l.p95 && l.p95 <= l.p99) {
         c.problems.push(format!(
@@ -342,9 +546,10 @@ pub fn sanity_check(r: &RunResult) -> Vec<String> {
     }
 
     if let Some(q) = &r.quality {
-        c.finite("quality.value", q.value);
+        c.quality("quality.value", &q.metric, q.value);
         for (name, v) in &q.extra {
-            c.finite(&format!("quality.extra.{name}"), *v);
+            let field = format!("quality.extra.{}", crate::display::sanitize(name));
+            c.quality(&field, name, *v);
         }
     }
 
@@ -381,12 +586,16 @@ fn generation_checks(c: &mut Checker, r: &RunResult, queries: u64) {
             "decode_joules_per_generated_token",
             g.decode_joules_per_generated_token,
         ),
-        ("tokens_per_second", g.tokens_per_second),
-        ("time_to_first_token_ms.p50", g.time_to_first_token_ms.p50),
-        ("time_to_first_token_ms.p95", g.time_to_first_token_ms.p95),
-        ("time_to_first_token_ms.mean", g.time_to_first_token_ms.mean),
     ] {
         c.energy(&format!("generation.{name}"), v);
+    }
+    c.rate("generation.tokens_per_second", g.tokens_per_second);
+    for (name, v) in [
+        ("p50", g.time_to_first_token_ms.p50),
+        ("p95", g.time_to_first_token_ms.p95),
+        ("mean", g.time_to_first_token_ms.mean),
+    ] {
+        c.millis(&format!("generation.time_to_first_token_ms.{name}"), v);
     }
     if g.time_to_first_token_ms.p50 > g.time_to_first_token_ms.p95 {
         c.problems

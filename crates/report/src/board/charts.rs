@@ -3,7 +3,13 @@
 //! sibling CSV), and a run's energy per repetition and per domain.
 //!
 //! Every chart is a [`Chart`]: one drawing routine, rendered by [`render`] to both backends.
-//! Text is passed to plotters as text, which escapes it in SVG; long names are shortened.
+//! Text is passed to plotters as text, which escapes it in SVG; long names are shortened and
+//! control and bidi characters replaced ([`shorten`], [`crate::display::sanitize`]), and the
+//! finished SVG is swept once more ([`crate::display::sanitize_markup`]).
+//!
+//! Axes never get a non-finite, absurdly wide or degenerate range: every range goes through
+//! [`axis`] (and values drawn are clamped into it), so even a result that escaped the sanity
+//! rules cannot make plotters' tick computation loop.
 
 use std::fs;
 use std::path::Path;
@@ -17,7 +23,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::rank::{Row, Table};
-use crate::display::num;
+use crate::display::{num, sanitize, sanitize_markup};
 use crate::result::RunResult;
 
 /// Result of one drawing routine.
@@ -66,7 +72,7 @@ pub fn render<C: Chart>(chart: &C, dir: &Path, stem: &str) -> anyhow::Result<Cha
         root.present()
             .map_err(|e| anyhow!("drawing {svg_name}: {e}"))?;
     }
-    fs::write(dir.join(&svg_name), svg)
+    fs::write(dir.join(&svg_name), sanitize_markup(&svg).as_bytes())
         .with_context(|| format!("writing {}", dir.join(&svg_name).display()))?;
     let png_path = dir.join(&png_name);
     {
@@ -93,8 +99,63 @@ fn row_label(names: &[String], y: f64) -> String {
     names[names.len() - 1 - r as usize].clone()
 }
 
-/// `s` cut to `max` characters, with `…` when cut.
+/// Largest magnitude on a chart axis; figures beyond are drawn at the edge.
+pub const AXIS_LIMIT: f64 = 1e15;
+/// Smallest positive value on a log axis.
+pub const LOG_AXIS_MIN: f64 = 1e-12;
+
+/// A safe axis range from the data's `lo` and `hi`: non-finite ends fall back to the other
+/// end (or 0), both are clamped to ±[`AXIS_LIMIT`], and the range is widened to at least a
+/// millionth of its magnitude (and 1e-9), so its width is finite, positive and large enough
+/// for tick steps to advance in f64.
+pub fn axis(lo: f64, hi: f64) -> (f64, f64) {
+    let fix = |v: f64, other: f64| {
+        if v.is_finite() {
+            v
+        } else if other.is_finite() {
+            other
+        } else {
+            0.0
+        }
+    };
+    let (lo, hi) = (fix(lo, hi), fix(hi, lo));
+    let (lo, hi) = (lo.min(hi), lo.max(hi));
+    let (lo, hi) = (
+        lo.clamp(-AXIS_LIMIT, AXIS_LIMIT),
+        hi.clamp(-AXIS_LIMIT, AXIS_LIMIT),
+    );
+    let min_width = (lo.abs().max(hi.abs()) * 1e-6).max(1e-9);
+    if hi - lo >= min_width {
+        (lo, hi)
+    } else {
+        let mid = lo / 2.0 + hi / 2.0;
+        (mid - min_width, mid + min_width)
+    }
+}
+
+/// `v` drawn on an axis `(lo, hi)` from [`axis`]: clamped into it (NaN to `lo`).
+fn on_axis(v: f64, (lo, hi): (f64, f64)) -> f64 {
+    if v.is_nan() {
+        lo
+    } else {
+        v.clamp(lo, hi)
+    }
+}
+
+/// Upper end of an axis starting at 0 for non-negative data with largest value `max`:
+/// `max × headroom`, 1 when there is no positive finite value.
+fn axis_from_zero(max: f64, headroom: f64) -> (f64, f64) {
+    if max.is_finite() && max > 0.0 {
+        axis(0.0, max.min(AXIS_LIMIT) * headroom)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
+/// `s` with control and bidi characters replaced ([`sanitize`]), cut to `max` characters,
+/// with `…` when cut.
 pub fn shorten(s: &str, max: usize) -> String {
+    let s = sanitize(s);
     let mut chars = s.chars();
     let head: String = chars.by_ref().take(max).collect();
     if chars.next().is_some() {
@@ -150,8 +211,10 @@ impl Chart for EnergyBars<'_> {
                 r.wh_per_1000_ci95
                     .map_or(r.wh_per_1000_queries, |c| c[1].max(r.wh_per_1000_queries))
             })
+            .filter(|v| v.is_finite())
             .fold(0.0_f64, f64::max);
-        let xmax = if xmax > 0.0 { xmax * 1.2 } else { 1.0 };
+        let x_axis = axis_from_zero(xmax, 1.2);
+        let x = |v: f64| on_axis(v, x_axis);
         let names: Vec<String> = rows.iter().map(|r| shorten(&r.model, 30)).collect();
         // Row i is drawn at y = n-1-i so the most frugal is on top.
         let at = |i: usize| (n - 1 - i) as f64;
@@ -160,12 +223,15 @@ impl Chart for EnergyBars<'_> {
             format!("Energy per 1,000 queries — {}", caption_for(self.table)),
             &names,
             30,
-            xmax,
+            x_axis.1,
             "Wh per 1,000 queries (gross; lower is better)",
         )?;
         chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
             Rectangle::new(
-                [(0.0, at(i) - 0.35), (r.wh_per_1000_queries, at(i) + 0.35)],
+                [
+                    (0.0, at(i) - 0.35),
+                    (x(r.wh_per_1000_queries), at(i) + 0.35),
+                ],
                 star_color(r.stars).filled(),
             )
         }))?;
@@ -173,7 +239,7 @@ impl Chart for EnergyBars<'_> {
             let y = at(i);
             if let Some([lo, hi]) = r.wh_per_1000_ci95 {
                 chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(lo.max(0.0), y), (hi, y)],
+                    vec![(x(lo.max(0.0)), y), (x(hi), y)],
                     INK.stroke_width(2),
                 )))?;
             }
@@ -182,7 +248,7 @@ impl Chart for EnergyBars<'_> {
                 .map_or(r.wh_per_1000_queries, |c| c[1].max(r.wh_per_1000_queries));
             chart.draw_series(std::iter::once(Text::new(
                 format!("  {} ({}★)", num(r.wh_per_1000_queries), r.stars),
-                (end, y),
+                (x(end), y),
                 (FONT, 13)
                     .into_font()
                     .color(&INK)
@@ -223,34 +289,60 @@ impl Chart for ParetoScatter<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let rows = self.judged();
-        let wh: Vec<f64> = rows.iter().map(|r| r.wh_per_1000_queries).collect();
+        let wh: Vec<f64> = rows
+            .iter()
+            .map(|r| r.wh_per_1000_queries)
+            .filter(|v| v.is_finite())
+            .map(|v| v.clamp(0.0, AXIS_LIMIT))
+            .collect();
         let (wmin, wmax) = (
             wh.iter().copied().fold(f64::INFINITY, f64::min),
             wh.iter().copied().fold(0.0_f64, f64::max),
         );
         if wmin > 0.0 && wmax / wmin > 10.0 {
-            self.draw_on(root, (wmin / 1.6..wmax * 1.6).log_scale(), true)
+            let lo = (wmin / 1.6).max(LOG_AXIS_MIN);
+            let hi = (wmax * 1.6).min(AXIS_LIMIT).max(lo * 10.0);
+            self.draw_on(root, (lo..hi).log_scale(), (lo, hi), true)
         } else {
+            let wmin = if wmin.is_finite() { wmin } else { 0.0 };
             let pad = ((wmax - wmin) * 0.15).max(wmax * 0.05).max(1e-9);
-            self.draw_on(root, (wmin - pad).max(0.0)..wmax + pad, false)
+            let (lo, hi) = axis((wmin - pad).max(0.0), wmax + pad);
+            self.draw_on(root, lo..hi, (lo, hi), false)
         }
     }
 }
 
 impl ParetoScatter<'_> {
-    fn draw_on<DB, X>(&self, root: &DrawingArea<DB, Shift>, x_spec: X, log: bool) -> DrawResult<DB>
+    fn draw_on<DB, X>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        x_spec: X,
+        x_axis: (f64, f64),
+        log: bool,
+    ) -> DrawResult<DB>
     where
         DB: DrawingBackend,
         X: AsRangedCoord<Value = f64>,
         X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
         let rows = self.judged();
-        let q: Vec<f64> = rows.iter().filter_map(|r| r.quality).collect();
-        let (qmin, qmax) = (
-            q.iter().copied().fold(f64::INFINITY, f64::min),
-            q.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        );
+        let q: Vec<f64> = rows
+            .iter()
+            .filter_map(|r| r.quality)
+            .filter(|v| v.is_finite())
+            .map(|v| v.clamp(-AXIS_LIMIT, AXIS_LIMIT))
+            .collect();
+        let (qmin, qmax) = match q.is_empty() {
+            true => (0.0, 1.0),
+            false => (
+                q.iter().copied().fold(f64::INFINITY, f64::min),
+                q.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            ),
+        };
         let qpad = ((qmax - qmin) * 0.15).max(0.02);
+        let y_axis = axis(qmin - qpad, qmax + qpad);
+        // Every point drawn, clamped into the axes.
+        let at = |wh: f64, q: f64| (on_axis(wh, x_axis), on_axis(q, y_axis));
         let metric = self.table.quality_metric.clone().unwrap_or_default();
         let mut chart = ChartBuilder::on(root)
             .caption(
@@ -260,7 +352,7 @@ impl ParetoScatter<'_> {
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(60)
-            .build_cartesian_2d(x_spec, (qmin - qpad)..(qmax + qpad))?;
+            .build_cartesian_2d(x_spec, y_axis.0..y_axis.1)?;
         let fmt = |v: &f64| num(*v);
         let x_desc = format!(
             "Wh per 1,000 queries{} (lower is better)",
@@ -278,7 +370,7 @@ impl ParetoScatter<'_> {
         let mut front: Vec<(f64, f64)> = rows
             .iter()
             .filter(|r| r.pareto == Some(true))
-            .filter_map(|r| Some((r.wh_per_1000_queries, r.quality?)))
+            .filter_map(|r| Some(at(r.wh_per_1000_queries, r.quality?)))
             .collect();
         front.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
         let green = star_color(5);
@@ -297,7 +389,7 @@ impl ParetoScatter<'_> {
                     .filter(|r| r.pareto == Some(false))
                     .filter_map(|r| {
                         Some(Circle::new(
-                            (r.wh_per_1000_queries, r.quality?),
+                            at(r.wh_per_1000_queries, r.quality?),
                             5,
                             GREY.stroke_width(2),
                         ))
@@ -315,7 +407,7 @@ impl ParetoScatter<'_> {
                 .color(&INK)
                 .pos(Pos::new(HPos::Left, VPos::Center));
             Some(
-                EmptyElement::at((r.wh_per_1000_queries, r.quality?))
+                EmptyElement::at(at(r.wh_per_1000_queries, r.quality?))
                     + Text::new(shorten(&r.model, 24), (10, 0), style),
             )
         }))?;
@@ -405,12 +497,16 @@ impl Chart for TimelineChart<'_> {
         let t1 = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
         let t0 = t0.min(0.0);
         let t1 = if t1 > t0 { t1 } else { t0 + 1.0 };
+        let t_axis = axis(t0, t1);
+        let (t0, t1) = t_axis;
         let wmax = pts
             .iter()
             .flat_map(|p| p.1.iter().copied())
+            .filter(|v| v.is_finite())
             .fold(0.0_f64, f64::max);
         // Head room for the legend.
-        let wmax = if wmax > 0.0 { wmax * 1.4 } else { 1.0 };
+        let w_axis = axis_from_zero(wmax, 1.4);
+        let wmax = w_axis.1;
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!("Power timeline — {}", shorten(&self.title, 70)),
@@ -434,7 +530,8 @@ impl Chart for TimelineChart<'_> {
             let color = Palette99::pick(k).to_rgba();
             chart
                 .draw_series(LineSeries::new(
-                    pts.iter().map(|(t, w)| (*t, w[k])),
+                    pts.iter()
+                        .map(|(t, w)| (on_axis(*t, t_axis), on_axis(w[k], w_axis))),
                     color.stroke_width(2),
                 ))?
                 .label(shorten(name, 50))
@@ -463,9 +560,12 @@ impl Chart for RepetitionBars<'_> {
         let ymax = reps
             .iter()
             .map(|r| r.joules_per_query)
+            .filter(|v| v.is_finite())
             .fold(0.0_f64, f64::max);
         // Head room for the legend.
-        let ymax = if ymax > 0.0 { ymax * 1.45 } else { 1.0 };
+        let y_axis = axis_from_zero(ymax, 1.45);
+        let ymax = y_axis.1;
+        let y = |v: f64| on_axis(v, y_axis);
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!(
@@ -503,14 +603,14 @@ impl Chart for RepetitionBars<'_> {
         chart.draw_series(reps.iter().enumerate().map(|(i, r)| {
             let x = i as f64;
             Rectangle::new(
-                [(x - 0.3, 0.0), (x + 0.3, r.joules_per_query)],
+                [(x - 0.3, 0.0), (x + 0.3, y(r.joules_per_query))],
                 blue.filled(),
             )
         }))?;
         let m = self.result.energy.joules_per_query;
         chart
             .draw_series(std::iter::once(PathElement::new(
-                vec![(-0.5, m), (n as f64 - 0.5, m)],
+                vec![(-0.5, y(m)), (n as f64 - 0.5, y(m))],
                 INK.stroke_width(2),
             )))?
             .label(format!("overall {} J/query", num(m)))
@@ -591,9 +691,14 @@ impl Chart for DomainBars<'_> {
                 shorten(&format!("{}/{}{counted}", s.name, s.domain), 40)
             })
             .collect();
-        let xmax = src.iter().map(|s| s.joules).fold(0.0_f64, f64::max);
+        let xmax = src
+            .iter()
+            .map(|s| s.joules)
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, f64::max);
         // Room for the value text right of the longest bar.
-        let xmax = if xmax > 0.0 { xmax * 1.7 } else { 1.0 };
+        let x_axis = axis_from_zero(xmax, 1.7);
+        let x = |v: f64| on_axis(v, x_axis);
         let caption = format!(
             "Energy by domain — {} · {}",
             shorten(&self.result.model.id, 40),
@@ -604,7 +709,7 @@ impl Chart for DomainBars<'_> {
             caption,
             &names,
             40,
-            xmax,
+            x_axis.1,
             "J over all metered queries",
         )?;
         for (i, s) in src.iter().enumerate() {
@@ -617,7 +722,7 @@ impl Chart for DomainBars<'_> {
             };
             let at = (n - 1 - i) as f64;
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(0.0, at - 0.35), (s.joules, at + 0.35)],
+                [(0.0, at - 0.35), (x(s.joules), at + 0.35)],
                 color.filled(),
             )))?;
             let method = if s.method.is_measured() {
@@ -631,7 +736,7 @@ impl Chart for DomainBars<'_> {
                     num(s.joules),
                     num(s.avg_watts)
                 ),
-                (s.joules, at),
+                (x(s.joules), at),
                 (FONT, 13)
                     .into_font()
                     .color(&INK)

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::charts::{shorten, star_color, Chart, DrawResult};
 use super::rank::Row;
 use super::stars::StarRule;
-use crate::display::num;
+use crate::display::{num, sanitize};
 use crate::result::{OverallMethod, RunResult, Task};
 
 /// Stars of a label and the group they were given in.
@@ -40,11 +40,17 @@ pub struct Label {
     pub sources: String,
 }
 
+/// Text of a result file as a label shows it ([`sanitize`]d).
+fn clean(s: &str) -> String {
+    sanitize(s).into_owned()
+}
+
 impl Label {
-    /// The label of a board row.
+    /// The label of a board row. Every text is [`sanitize`]d: control and bidi characters
+    /// never reach the SVG or PNG.
     pub fn from_row(task: Task, row: &Row, of: usize, rule: StarRule) -> Label {
         Label {
-            model: row.model.clone(),
+            model: clean(&row.model),
             task,
             wh_per_1000_queries: row.wh_per_1000_queries,
             wh_range: row.wh_per_1000_range,
@@ -53,27 +59,27 @@ impl Label {
                 of,
                 rule,
             }),
-            quality: row.quality_metric.clone().zip(row.quality),
-            hardware: row.hardware.clone(),
+            quality: row.quality_metric.as_deref().map(clean).zip(row.quality),
+            hardware: clean(&row.hardware),
             date: row.started_at.format("%Y-%m-%d").to_string(),
             method: row.method,
-            sources: row.sources.clone(),
+            sources: clean(&row.sources),
         }
     }
 
-    /// The label of a single run (no stars).
+    /// The label of a single run (no stars), texts [`sanitize`]d.
     pub fn from_result(r: &RunResult) -> Label {
         Label {
-            model: r.model.id.clone(),
+            model: clean(&r.model.id),
             task: r.task,
             wh_per_1000_queries: r.energy.wh_per_1000_queries,
             wh_range: r.energy.wh_range(),
             stars: None,
-            quality: r.quality.as_ref().map(|q| (q.metric.clone(), q.value)),
-            hardware: super::rank::hardware_class(r),
+            quality: r.quality.as_ref().map(|q| (clean(&q.metric), q.value)),
+            hardware: clean(&super::rank::hardware_class(r)),
             date: r.started_at.format("%Y-%m-%d").to_string(),
             method: r.energy.method,
-            sources: super::rank::sources(r),
+            sources: clean(&super::rank::sources(r)),
         }
     }
 }

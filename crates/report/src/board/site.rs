@@ -2,7 +2,8 @@
 //! a "rejected" section), charts and labels as SVG and PNG, `leaderboard.csv` and
 //! `leaderboard.json` (the [`crate::export`] exporters), written as a whole ([`crate::outdir`]).
 //!
-//! Safety of the page: every piece of text from a result file goes through [`html_escape`];
+//! Safety of the page: every piece of text from a result file goes through [`html_escape`]
+//! (which also replaces control and bidi characters);
 //! the only script is the page's own sorting code, allowed by its SHA-256 in a
 //! Content-Security-Policy that forbids every other script, so even an escaping mistake could
 //! not run injected code. Works from `file://` without a server.
@@ -23,10 +24,11 @@ use crate::export::{Exporter, LeaderboardCsv, LeaderboardJson};
 use crate::outdir::write_dir_atomically;
 use crate::result::{OverallMethod, Task};
 
-/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and quoted attribute values.
+/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and quoted attribute values, and
+/// replaces control and bidi characters ([`crate::display::sanitize`]).
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in crate::display::sanitize(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

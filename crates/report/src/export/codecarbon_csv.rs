@@ -7,11 +7,17 @@
 //! in W, duration in s, RAM in GiB (CodeCarbon divides bytes by 1024³). As in CodeCarbon, the
 //! energy columns include the PUE (so `emissions` = `energy_consumed` × intensity) and the
 //! power columns do not. Fields frugalbench does not know are left empty.
+//!
+//! Text columns (`project_name`, `os`, `cpu_model`, `gpu_model`, …) go through [`csv_text`]:
+//! control and bidi characters replaced and a leading `=`, `+`, `-`, `@` neutralised with `'`,
+//! so neither a result file nor `--project-name` can plant a spreadsheet formula. Numeric
+//! columns are written as numbers.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Exporter;
+use crate::display::csv_text;
 use crate::inputs::Loaded;
 use crate::result::{DomainKind, RunResult};
 use crate::{JOULES_PER_KWH, SCHEMA_VERSION};
@@ -122,7 +128,7 @@ fn gpu_model(gpus: &[String]) -> String {
 }
 
 /// The CodeCarbon row of one result; `project` prefixes `project_name`
-/// (`<project>/<task>/<model>`).
+/// (`<project>/<task>/<model>`). Text fields are [`csv_text`] cells.
 pub fn codecarbon_row(l: &Loaded, project: &str) -> CodeCarbonRow {
     let r = &l.result;
     let pue = r.carbon.intensity.pue;
@@ -144,7 +150,7 @@ pub fn codecarbon_row(l: &Loaded, project: &str) -> CodeCarbonRow {
     let empty = String::new;
     let fields = vec![
         r.finished_at.format("%Y-%m-%dT%H:%M:%S").to_string(), // timestamp (UTC)
-        format!("{project}/{}/{}", r.task, r.model.id),        // project_name
+        csv_text(&format!("{project}/{}/{}", r.task, r.model.id)), // project_name
         run_id(r),                                             // run_id
         empty(),                                               // experiment_id
         secs.to_string(),                                      // duration
@@ -167,13 +173,13 @@ pub fn codecarbon_row(l: &Loaded, project: &str) -> CodeCarbonRow {
         empty(),                    // region
         empty(),                    // cloud_provider
         empty(),                    // cloud_region
-        format!("{} (kernel {})", r.hardware.os, r.hardware.kernel), // os
+        csv_text(&format!("{} (kernel {})", r.hardware.os, r.hardware.kernel)), // os
         empty(),                    // python_version
         empty(),                    // codecarbon_version
         r.hardware.logical_cpus.to_string(), // cpu_count
-        r.hardware.cpu_model.clone(),
+        csv_text(&r.hardware.cpu_model),
         r.hardware.gpus.len().to_string(),
-        gpu_model(&r.hardware.gpus),
+        csv_text(&gpu_model(&r.hardware.gpus)),
         empty(), // longitude
         empty(), // latitude
         (r.hardware.memory_bytes as f64 / (1024.0 * 1024.0 * 1024.0)).to_string(),

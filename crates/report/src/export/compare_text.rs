@@ -1,9 +1,13 @@
 //! `frugalbench compare --format text` (the default): a headline, the gate's rule, then one
 //! block per pair (both sides, change, interval, Welch test, quality, why, notes).
+//!
+//! Meant for a terminal: every text that comes from a result file (model ids, file paths,
+//! reasons and notes quoting them) goes through [`sanitize`], so no escape sequence, line
+//! break or bidi override of a hostile file reaches the terminal.
 
 use super::Exporter;
 use crate::compare::Comparison;
-use crate::display::{num, p_value, pct};
+use crate::display::{num, p_value, pct, sanitize};
 
 /// Plain-text compare report.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,7 +30,7 @@ fn text(cmp: &Comparison) -> String {
     for p in &cmp.pairs {
         s.push_str(&format!(
             "\n{} · {}: {}\n",
-            p.model,
+            sanitize(&p.model),
             p.task,
             p.verdict.as_str().to_uppercase()
         ));
@@ -37,7 +41,7 @@ fn text(cmp: &Comparison) -> String {
                 num(side.mean_joules_per_query),
                 side.joules_per_query.len(),
                 side.method.as_str(),
-                side.file
+                sanitize(&side.file)
             ));
         }
         if let Some(c) = p.change_pct {
@@ -56,16 +60,17 @@ fn text(cmp: &Comparison) -> String {
             }
         }
         if let Some(q) = p.quality_change() {
-            s.push_str(&format!("  quality {q}\n"));
+            s.push_str(&format!("  quality {}\n", sanitize(&q)));
         }
-        s.push_str(&format!("  why: {}\n", p.why));
+        s.push_str(&format!("  why: {}\n", sanitize(&p.why)));
         for n in &p.notes {
-            s.push_str(&format!("  note: {n}\n"));
+            s.push_str(&format!("  note: {}\n", sanitize(n)));
         }
     }
     for (name, list) in [("BASE", &cmp.only_in_base), ("NEW", &cmp.only_in_new)] {
         if !list.is_empty() {
-            s.push_str(&format!("\nonly in {name}: {}\n", list.join(", ")));
+            let items: Vec<_> = list.iter().map(|k| sanitize(k)).collect();
+            s.push_str(&format!("\nonly in {name}: {}\n", items.join(", ")));
         }
     }
     s
