@@ -304,3 +304,36 @@ fn a_killed_command_is_reported_with_its_signal() {
         .unwrap();
     assert!(stderr(&o).contains("killed by signal 9"), "{}", stderr(&o));
 }
+
+/// `measure` sets the command's own CPU time beside the machine figure: a busy loop shows
+/// CPU-seconds and a share of the CPU-package energy, a sleep shows next to none.
+#[test]
+fn measure_attributes_the_commands_own_cpu_time() {
+    let empty = tempfile::tempdir().unwrap();
+    let measure = |script: &str| {
+        let o = bin()
+            .args([
+                "measure",
+                "--json",
+                "--no-nvml",
+                "--idle-seconds",
+                "0",
+                "--powercap-root",
+            ])
+            .arg(empty.path())
+            .args(["--", "sh", "-c", script])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        json_stdout(&o)["attributed"].clone()
+    };
+    let busy = measure("timeout 1 sh -c 'while :; do :; done'; true");
+    let cpu = busy["cpu_seconds"].as_f64().unwrap();
+    let share = busy["share"].as_f64().unwrap();
+    assert!(cpu > 0.2, "{busy:#}");
+    assert!((0.0..=1.0).contains(&share) && share > 0.0, "{busy:#}");
+    assert!(busy["cpu_joules"].as_f64().unwrap() > 0.0, "{busy:#}");
+    assert_eq!(busy["method"], "attributed (CPU-time share)");
+    let idle = measure("sleep 1");
+    assert!(idle["cpu_seconds"].as_f64().unwrap() < 0.2, "{idle:#}");
+}

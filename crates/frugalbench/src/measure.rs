@@ -41,6 +41,29 @@ pub struct MeasureReport {
     pub carbon: CarbonReport,
     pub notes: Vec<String>,
     pub interrupted: bool,
+    /// The command's own share: its process tree's CPU time set against the machine's busy
+    /// time (`null` when either could not be read).
+    pub attributed: Option<Attributed>,
+}
+
+/// What the command itself used, beside the machine figure: its process tree's CPU time
+/// (user + system of the command and the descendants it waited for, from `getrusage`) as a
+/// share of the busy CPU time of the scope the estimate reads (the cgroup, else the whole
+/// machine, from `/proc/stat`), and that share of the CPU-package energy. An attribution by
+/// CPU time, itself an estimate whatever the counter: it leaves out the work the command
+/// caused elsewhere (I/O, other services) and idle power is shared by CPU time too.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attributed {
+    /// CPU-seconds of the command's process tree.
+    pub cpu_seconds: f64,
+    /// Busy CPU-seconds of the metered scope over the same window.
+    pub scope_busy_cpu_seconds: f64,
+    /// `cpu_seconds` / `scope_busy_cpu_seconds`, at most 1.
+    pub share: f64,
+    /// `share` × the CPU-package energy of the window, joules.
+    pub cpu_joules: f64,
+    /// Always `attributed (CPU-time share)`.
+    pub method: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -130,12 +153,20 @@ pub fn run(args: &MeasureArgs) -> Result<i32> {
         eprintln!("frugalbench: interrupted during the idle baseline; `{program}` was not run");
         return Ok(130);
     }
+    let mut scope = frugalbench_meter::host::HostFacts::read(&cfg.host_root).cpu_time();
+    let busy_before = scope.as_mut().and_then(|c| c.busy_seconds().ok());
+    let tree_before = children_cpu_seconds();
     let window = meter.begin();
     let status = Command::new(program)
         .args(&args.command[1..])
         .status()
         .with_context(|| format!("cannot run `{program}`"));
     let mut measurement = meter.end(window);
+    let busy_after = scope.as_mut().and_then(|c| c.busy_seconds().ok());
+    let tree = children_cpu_seconds()
+        .zip(tree_before)
+        .map(|(a, b)| (a - b).max(0.0));
+    let scope_busy = busy_after.zip(busy_before).map(|(a, b)| (a - b).max(0.0));
     let notes = meter.notes();
     meter.stop();
     let status = status?;
@@ -150,6 +181,10 @@ pub fn run(args: &MeasureArgs) -> Result<i32> {
         notes,
         interrupted.load(Ordering::SeqCst),
     );
+    let report = MeasureReport {
+        attributed: attribute(tree, scope_busy, &measurement),
+        ..report
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -212,7 +247,42 @@ fn build_report(
         carbon: carbon_report(carbon, energy),
         notes,
         interrupted,
+        attributed: None,
     }
+}
+
+/// User + system CPU-seconds of the children this process has waited for.
+fn children_cpu_seconds() -> Option<f64> {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+        return None;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Some(secs(ru.ru_utime) + secs(ru.ru_stime))
+}
+
+/// The command's share of the window's CPU-package energy by CPU time.
+fn attribute(tree: Option<f64>, scope_busy: Option<f64>, m: &Measurement) -> Option<Attributed> {
+    let (cpu_seconds, busy) = (tree?, scope_busy?);
+    let share = if busy > 0.0 {
+        (cpu_seconds / busy).min(1.0)
+    } else {
+        0.0
+    };
+    let package: f64 = m
+        .domains
+        .iter()
+        .filter(|d| d.info.kind == DomainKind::CpuPackage)
+        .map(|d| d.joules)
+        .fold(0.0, |a, b| a + b);
+    Some(Attributed {
+        cpu_seconds,
+        scope_busy_cpu_seconds: busy,
+        share,
+        cpu_joules: share * package,
+        method: "attributed (CPU-time share)",
+    })
 }
 
 /// ` (est. LO–HI UNIT)` for a figure with a range, else nothing.
@@ -279,9 +349,20 @@ fn render_text(r: &MeasureReport) -> String {
     ]);
     out.push_str(&t.to_string());
     out.push_str(&format!(
-        "\n   grid intensity: {}\n\n",
+        "\n   grid intensity: {}\n",
         r.carbon.intensity.intensity_source
     ));
+    if let Some(a) = &r.attributed {
+        out.push_str(&format!(
+            "   the command itself: {:.2} CPU-s of {:.2} busy CPU-s ({:.0}%) ≈ {:.3} J of the CPU package ({})\n",
+            a.cpu_seconds,
+            a.scope_busy_cpu_seconds,
+            100.0 * a.share,
+            a.cpu_joules,
+            a.method
+        ));
+    }
+    out.push('\n');
 
     let mut s = Table::new();
     s.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY);
