@@ -417,3 +417,27 @@ fn builtin_datasets_run_through_the_fixture_runners() {
     let q = runner.quality(&out).unwrap();
     assert!((0.0..=1.0).contains(&q.value), "{q:?}");
 }
+
+#[test]
+fn qa_config_without_pad_token_id_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures().join("distilbert-qa");
+    for f in ["model.safetensors", "tokenizer.json"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let mut cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
+    cfg.as_object_mut().unwrap().remove("pad_token_id");
+    std::fs::write(dir.path().join("config.json"), cfg.to_string()).unwrap();
+    let model = QaModel::load(
+        QaArch::DistilBert,
+        &dir.path().join("config.json"),
+        &dir.path().join("model.safetensors"),
+        &dir.path().join("tokenizer.json"),
+        &QaOptions::default(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let a = model.answer(&[("Who?", "Nobody knows.")]).unwrap();
+    assert!(!a[0].text.is_empty());
+}

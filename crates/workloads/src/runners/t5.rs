@@ -1,5 +1,6 @@
-//! Summarization with T5 / flan-t5 (`arch = "t5"`) through Candle's `models::t5`
-//! (safetensors + `config.json` + `tokenizer.json`).
+//! Summarization with T5 / flan-t5 (`arch = "t5"`): safetensors + `config.json` +
+//! `tokenizer.json`, run by [`model`], a copy of Candle's `models::t5` whose decoder buckets
+//! relative positions as `transformers` does (Candle 0.11's drift after 8 generated tokens).
 //!
 //! **Protocol per query**: one query = one document. The input is `prefix` + document (default
 //! prefix `"summarize: "`, T5's task prefix, which flan-t5 understands too), tokenized with the
