@@ -441,3 +441,36 @@ fn qa_config_without_pad_token_id_loads() {
     let a = model.answer(&[("Who?", "Nobody knows.")]).unwrap();
     assert!(!a[0].text.is_empty());
 }
+
+#[test]
+fn t5_stops_after_the_end_of_sequence_token() {
+    // The fixture with its first greedy token declared end-of-sequence: one step, empty text.
+    let r = reference();
+    let case = &r["t5"]["cases"][0];
+    let first = ids(&case["generated_ids"])[0];
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures().join("t5");
+    for f in ["model.safetensors", "tokenizer.json"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let mut cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
+    cfg["eos_token_id"] = Value::from(first);
+    std::fs::write(dir.path().join("config.json"), cfg.to_string()).unwrap();
+    let mut s = Summarizer::load(
+        &dir.path().join("config.json"),
+        &dir.path().join("model.safetensors"),
+        &dir.path().join("tokenizer.json"),
+        &SummarizerOptions::default(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let document = case["text"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("summarize: ")
+        .unwrap();
+    let summary = s.summarize(document, 20).unwrap();
+    assert_eq!(summary.ids, [first]);
+    assert_eq!(summary.text, "");
+}
