@@ -13,6 +13,8 @@ Files written:
     datasets/sentence-similarity.jsonl  {"sentence1", "sentence2", "score"}  score on 0-5 (STS-like)
     datasets/text-classification.jsonl  {"text", "label", "split"}          8 climate-claim labels
     datasets/text-generation.jsonl      {"prompt"[, "messages"]}            prompts for a small LM
+    datasets/summarization.jsonl        {"document", "summary"}              hand-written news items
+    datasets/question-answering.jsonl   {"context", "question", "answers"}   extractive, SQuAD-like
     datasets/README.md                  description, counts, provenance, licence
 """
 
@@ -35,6 +37,8 @@ OUT_DIR = ROOT / "datasets"
 SIMILARITY_FILE = "sentence-similarity.jsonl"
 CLASSIFICATION_FILE = "text-classification.jsonl"
 GENERATION_FILE = "text-generation.jsonl"
+SUMMARIZATION_FILE = "summarization.jsonl"
+QA_FILE = "question-answering.jsonl"
 README_FILE = "README.md"
 
 # --------------------------------------------------------------------------------------------
@@ -1344,6 +1348,307 @@ def generation_rows() -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------------
+# 4. Summarization
+# --------------------------------------------------------------------------------------------
+#
+# Hand-written short news-style documents (fictional towns, people and organisations) with a
+# hand-written one-sentence reference summary each.
+
+SUMMARIES: list[tuple[str, str]] = [
+    ("The town council of Eastbrook voted on Tuesday to close the old swimming pool at the end of "
+     "the summer. Repairs to the roof and the heating would have cost more than a new building, "
+     "the council said. A new pool with solar panels on its roof will be built next to the "
+     "library and should open in two years. Until then, residents can use the pool in the "
+     "neighbouring town at the same price.",
+     "Eastbrook will close its old swimming pool and build a new solar-powered one next to the "
+     "library within two years."),
+    ("Heavy snow fell across the northern hills overnight, closing three mountain roads and "
+     "leaving several villages cut off. Snowploughs worked through the morning, and the main road "
+     "reopened at noon. Schools in the area stayed closed for the day. Forecasters expect milder "
+     "weather from Thursday, when the snow should begin to melt.",
+     "Overnight snow closed mountain roads and schools in the northern hills, with milder "
+     "weather expected from Thursday."),
+    ("A small bakery in Millford has won a national prize for its rye bread. The owners, two "
+     "sisters who opened the shop five years ago, bake every loaf by hand in a wood-fired oven. "
+     "Since the award was announced, queues have formed outside the shop every morning, and the "
+     "sisters say they now bake twice as much bread as before.",
+     "A Millford bakery run by two sisters won a national prize for its hand-baked rye bread and "
+     "now bakes twice as much."),
+    ("The city's public libraries will stay open until nine in the evening from next month. The "
+     "change follows a survey in which most readers said they could not visit during working "
+     "hours. The longer opening times will be paid for by closing the libraries on Monday "
+     "mornings, when they are usually almost empty.",
+     "City libraries will open until 9 pm from next month, paid for by closing on quiet Monday "
+     "mornings."),
+    ("Researchers at the Westfield Institute have built a robot that sorts plastic waste by "
+     "colour and type. The machine uses a camera and a small neural network to recognise each "
+     "item on a conveyor belt, then pushes it into the right bin with a jet of air. In tests it "
+     "sorted about two thousand items an hour with few mistakes.",
+     "Westfield researchers built a camera-guided robot that sorts about two thousand plastic "
+     "items an hour by colour and type."),
+    ("The regional football final was postponed on Saturday after heavy rain left the pitch "
+     "under water. Players and fans had already arrived at the stadium when the referee decided "
+     "the ground was unsafe. The match will now be played next Sunday, and tickets bought for "
+     "Saturday will still be valid.",
+     "Flooding postponed the regional football final to next Sunday, and Saturday's tickets "
+     "remain valid."),
+    ("A new bus line will connect the railway station with the hospital and the university from "
+     "the first of March. Buses will run every ten minutes during the day and every half hour in "
+     "the evening. The transport company says the line should cut car traffic on the hospital "
+     "road, which is often jammed in the morning.",
+     "From March a new bus line will link the station, hospital and university every ten "
+     "minutes to reduce car traffic."),
+    ("Farmers in the river valley say this year's apple harvest is the best in a decade. A mild "
+     "spring without late frost meant that almost every blossom turned into fruit. Prices have "
+     "fallen as a result, and some farmers are turning the extra apples into juice and cider "
+     "rather than selling them at a loss.",
+     "A frost-free spring gave valley farmers their best apple harvest in ten years, lowering "
+     "prices and sending extra fruit to juice and cider."),
+    ("The museum of natural history has reopened after a two-year renovation. Visitors can now "
+     "see the skeleton of a whale hanging in the main hall, which had been kept in storage for "
+     "decades. The building also has a new lift, a café on the roof and rooms that children can "
+     "explore with their hands.",
+     "The natural history museum reopened after two years of renovation with a whale skeleton "
+     "on display, a roof café and hands-on rooms for children."),
+    ("A fire broke out in a warehouse on the edge of the industrial park late on Friday night. "
+     "Firefighters brought it under control within two hours, and nobody was hurt. The warehouse "
+     "held paper and cardboard for recycling. Police are investigating how the fire started and "
+     "have asked witnesses to come forward.",
+     "A late-night fire in an industrial-park recycling warehouse was put out in two hours with "
+     "no injuries, and police are investigating its cause."),
+    ("Students at Greenhill School have planted more than five hundred trees on land next to the "
+     "playground. The project was their own idea: they raised the money with a sponsored walk "
+     "and chose native species such as oak, birch and hazel. The headteacher said the small wood "
+     "will be used for science lessons.",
+     "Greenhill School students raised money and planted over five hundred native trees that "
+     "will be used for science lessons."),
+    ("The price of train tickets between the two largest cities will rise by four per cent in "
+     "January. The rail company blamed higher energy costs and the purchase of new trains. "
+     "Passenger groups criticised the increase, saying trains on the route are often late and "
+     "overcrowded.",
+     "Train fares between the two largest cities will rise four per cent in January, which "
+     "passenger groups criticised."),
+    ("A lost dog walked more than forty kilometres to return to its old home, three weeks after "
+     "its family moved to a new town. Neighbours recognised the dog sitting at the garden gate "
+     "and called the family, who drove back to collect it. A vet said the animal was thin but "
+     "healthy.",
+     "A dog walked over forty kilometres back to its family's old home three weeks after they "
+     "moved, and was found thin but healthy."),
+    ("The national weather service has warned of a heatwave over the coming week, with "
+     "temperatures expected to reach thirty-eight degrees in the south. People are advised to "
+     "drink plenty of water, avoid the sun in the afternoon and check on elderly neighbours. "
+     "Some outdoor events have already been cancelled.",
+     "A heatwave of up to thirty-eight degrees is expected in the south, with advice to drink "
+     "water and check on elderly neighbours."),
+    ("A software company in Lakeside has moved its staff to a four-day working week without "
+     "cutting their pay. After six months, the company says that work is finished on time and "
+     "that fewer employees have taken sick leave. Other firms in the region are now watching the "
+     "experiment closely.",
+     "A Lakeside software company moved to a four-day week at full pay and reports on-time work "
+     "and less sick leave after six months."),
+    ("The old stone bridge over the Arden river will be closed to cars from next week while "
+     "engineers repair cracks in its arches. Pedestrians and cyclists can still cross. Drivers "
+     "will have to use the new bridge two kilometres downstream, which may add ten minutes to "
+     "their journey at busy times.",
+     "The old Arden bridge will close to cars for crack repairs, but walkers and cyclists can "
+     "still cross."),
+    ("A volunteer group has cleaned up the beach at Seal Bay, collecting more than three hundred "
+     "kilograms of rubbish in a single day. Most of it was plastic bottles, fishing nets and "
+     "food packaging. The group plans to return every month and has asked the council for more "
+     "bins near the car park.",
+     "Volunteers collected over three hundred kilograms of mostly plastic rubbish from Seal Bay "
+     "beach and plan monthly clean-ups."),
+    ("The city orchestra will give a free concert in the central park on Sunday afternoon. The "
+     "programme includes music by local composers and a piece written by pupils of the music "
+     "school. Visitors are invited to bring blankets and picnics; if it rains, the concert will "
+     "move to the town hall.",
+     "The city orchestra plays a free Sunday concert in the central park, moving to the town "
+     "hall if it rains."),
+    ("Doctors at the regional hospital have started using a new scanner that produces images in "
+     "half the time of the old machine. Patients spend less time lying still, which helps "
+     "children and older people in particular. The hospital expects the waiting list for scans "
+     "to fall from six weeks to three.",
+     "A faster scanner at the regional hospital halves scan times and should cut the waiting "
+     "list from six weeks to three."),
+    ("A storm brought down power lines across the coast on Wednesday evening, leaving about "
+     "twelve thousand homes without electricity. Repair crews worked through the night, and by "
+     "Thursday morning power had been restored to all but a few hundred homes in remote "
+     "villages.",
+     "A storm cut power to about twelve thousand coastal homes, and almost all were reconnected "
+     "by the next morning."),
+    ("The council has approved plans for a weekly farmers' market in the old town square. Stalls "
+     "will sell vegetables, cheese, honey and bread from farms within fifty kilometres. The "
+     "market will run every Saturday morning from April to October, starting next spring.",
+     "A weekly Saturday farmers' market selling local produce will open in the old town square "
+     "next spring."),
+    ("A university team has found a way to make batteries from sodium instead of lithium. Sodium "
+     "is cheap and found in sea salt, which could lower the price of storing solar and wind "
+     "power. The batteries are heavier than lithium ones, so they are better suited to homes "
+     "than to cars.",
+     "Researchers made cheaper sodium batteries that suit home storage of solar and wind power "
+     "better than cars."),
+    ("The ferry between the island and the mainland will run twice as often this summer. The "
+     "operator has bought a second boat after complaints that tourists and residents were "
+     "turned away from full sailings last year. Prices will stay the same.",
+     "A second ferry will double summer sailings between the island and the mainland at "
+     "unchanged prices."),
+    ("A local choir of eighty singers, the youngest aged nine and the oldest ninety-one, has "
+     "released its first album. The songs were recorded in the village church over three "
+     "weekends. Money from sales will pay for a new roof for the church hall where the choir "
+     "rehearses.",
+     "An eighty-member village choir of all ages released its first album to fund a new roof "
+     "for its rehearsal hall."),
+    ("The city will test electric rubbish lorries for six months on its busiest routes. The "
+     "lorries are quieter than diesel ones, so collections can start earlier in the morning "
+     "without waking residents. If the test goes well, the whole fleet will be replaced by "
+     "2030.",
+     "The city is testing quieter electric rubbish lorries and may replace its whole fleet by "
+     "2030."),
+    ("A rare butterfly not seen in the county for forty years has been spotted in a meadow near "
+     "Oakford. Naturalists believe it returned because farmers stopped mowing the meadow in "
+     "early summer, letting wild flowers grow. The exact place is being kept secret to protect "
+     "the insects.",
+     "A rare butterfly has returned to a meadow near Oakford after forty years, helped by later "
+     "mowing."),
+    ("The regional airport will close its second runway for three months of resurfacing work. "
+     "Flights will continue from the main runway, but the airport warns of delays at peak "
+     "times. Night flights will be suspended during the works to limit noise for nearby "
+     "residents.",
+     "The regional airport closes its second runway for three months of works, warning of "
+     "delays and suspending night flights."),
+    ("A cooking class for retired men has become so popular at the community centre that a "
+     "second group has been started. Most participants had never cooked a full meal before. "
+     "The teacher says the class is as much about meeting people as about learning recipes.",
+     "A cooking class for retired men at the community centre is so popular that a second group "
+     "has started."),
+    ("The town's cinema, closed for a year after the owner retired, will reopen as a "
+     "cooperative run by its audience. More than six hundred residents bought shares to buy the "
+     "building. Volunteers will sell tickets and run the café, and films will be shown five "
+     "nights a week.",
+     "More than six hundred residents bought shares to reopen the town's cinema as a "
+     "volunteer-run cooperative."),
+    ("Engineers have finished a new cycle path along the old railway line between Harlow and "
+     "Pinebridge. The twelve-kilometre path is flat, lit at night and separated from the road. "
+     "Cyclists can now travel between the two towns in about forty minutes.",
+     "A lit twelve-kilometre cycle path on the old railway now links Harlow and Pinebridge in "
+     "about forty minutes."),
+]
+
+# --------------------------------------------------------------------------------------------
+# 5. Extractive question answering
+# --------------------------------------------------------------------------------------------
+#
+# Hand-written paragraphs with a question each; every gold answer is a span of its context
+# (checked), and some questions accept more than one span, as SQuAD does.
+
+QA_ROWS: list[tuple[str, str, list[str]]] = [
+    ("The Eastbrook swimming pool opened in 1968 and was paid for by a local brewery. It will "
+     "close at the end of this summer because its roof and heating need costly repairs.",
+     "When did the Eastbrook swimming pool open?", ["1968", "in 1968"]),
+    ("The Millford bakery was opened five years ago by two sisters, Anna and Clara Berg. They "
+     "bake every loaf by hand in a wood-fired oven.",
+     "What kind of oven do the sisters use?", ["a wood-fired oven", "wood-fired oven", "wood-fired"]),
+    ("Mount Keller is the highest peak in the northern hills, at 2,140 metres. The first "
+     "recorded climb was made by a shepherd in 1821.",
+     "How high is Mount Keller?", ["2,140 metres"]),
+    ("The Arden river rises in the western moors and flows east for 180 kilometres before it "
+     "reaches the sea at Portwell.",
+     "Where does the Arden river reach the sea?", ["at Portwell", "Portwell"]),
+    ("The Westfield robot sorts plastic waste with a camera and a small neural network. It "
+     "pushes each item into the right bin with a jet of air.",
+     "How does the robot move items into the bins?", ["with a jet of air", "a jet of air"]),
+    ("The new bus line connects the railway station with the hospital and the university. "
+     "Buses run every ten minutes during the day.",
+     "How often do the buses run during the day?", ["every ten minutes", "ten minutes"]),
+    ("Greenhill School students raised money for their wood with a sponsored walk. They planted "
+     "oak, birch and hazel, all native species.",
+     "How did the students raise the money?", ["with a sponsored walk", "a sponsored walk"]),
+    ("The town cinema was bought by a cooperative of more than six hundred residents. Films are "
+     "shown five nights a week.",
+     "How many nights a week are films shown?", ["five nights a week", "five"]),
+    ("Sodium batteries are heavier than lithium batteries, so the researchers think they suit "
+     "homes better than cars. Sodium can be obtained from sea salt.",
+     "Where can sodium be obtained from?", ["sea salt", "from sea salt"]),
+    ("The regional hospital's new scanner produces images in half the time of the old machine. "
+     "The waiting list for scans should fall from six weeks to three.",
+     "How long is the waiting list for scans now?", ["six weeks"]),
+    ("Lena Park became the first woman to captain the Harlow rowing club in 1994. Under her "
+     "lead, the club won the river cup four years in a row.",
+     "Who was the first woman to captain the Harlow rowing club?", ["Lena Park"]),
+    ("The ferry to Gull Island takes forty-five minutes. This summer a second boat, the Tern, "
+     "will double the number of sailings.",
+     "What is the name of the second boat?", ["the Tern", "Tern"]),
+    ("Oakford's meadow is mown only after the middle of July, which lets wild flowers set seed. "
+     "A rare butterfly has returned there after forty years.",
+     "After how many years has the butterfly returned?", ["forty years", "forty"]),
+    ("The old stone bridge has five arches and was finished in 1790. Engineers are repairing "
+     "cracks in two of the arches.",
+     "When was the old stone bridge finished?", ["1790", "in 1790"]),
+    ("The farmers' market will run every Saturday morning from April to October. Stalls sell "
+     "food from farms within fifty kilometres of the town.",
+     "On which day will the market run?", ["Saturday", "every Saturday morning", "Saturday morning"]),
+    ("Water boils at 100 degrees Celsius at sea level, but at lower temperatures on high "
+     "mountains, where the air pressure is lower.",
+     "Why does water boil at a lower temperature on high mountains?",
+     ["the air pressure is lower", "air pressure is lower"]),
+    ("The violin maker Tomas Reid works in a small shop near the harbour. Each instrument takes "
+     "him about three months to finish.",
+     "How long does each instrument take Tomas Reid to finish?", ["about three months", "three months"]),
+    ("The Seal Bay clean-up collected more than three hundred kilograms of rubbish. Most of it "
+     "was plastic bottles, fishing nets and food packaging.",
+     "How much rubbish did the clean-up collect?",
+     ["more than three hundred kilograms", "three hundred kilograms"]),
+    ("The orchestra's Sunday concert in the central park is free. If it rains, the concert will "
+     "move to the town hall.",
+     "Where will the concert move if it rains?", ["to the town hall", "the town hall", "town hall"]),
+    ("Honey bees communicate the direction of flowers to other bees with a waggle dance. The "
+     "angle of the dance shows the direction relative to the sun.",
+     "How do honey bees tell other bees where flowers are?", ["with a waggle dance", "a waggle dance", "waggle dance"]),
+    ("The cycle path between Harlow and Pinebridge follows the old railway line. It is twelve "
+     "kilometres long and lit at night.",
+     "How long is the cycle path?", ["twelve kilometres"]),
+    ("The choir's album was recorded in the village church over three weekends. Sales will pay "
+     "for a new roof for the church hall.",
+     "What will the money from sales pay for?",
+     ["a new roof for the church hall", "a new roof", "new roof for the church hall"]),
+    ("Marta Silva, the head librarian, proposed the longer opening hours after a survey of "
+     "readers. The libraries now stay open until nine in the evening.",
+     "Who proposed the longer opening hours?", ["Marta Silva"]),
+    ("The electric rubbish lorries are quieter than diesel ones, so collections can begin "
+     "earlier without waking residents; they are quieter even when fully loaded.",
+     "Why can collections begin earlier?",
+     ["The electric rubbish lorries are quieter than diesel ones", "quieter than diesel ones",
+      "they are quieter"]),
+    ("Copper is a good conductor of electricity and is used in most household wiring. Aluminium "
+     "is lighter and is often used in overhead power lines.",
+     "Which metal is often used in overhead power lines?", ["Aluminium"]),
+    ("The regional airport's second runway will be closed for three months of resurfacing. "
+     "Night flights are suspended during the works to limit noise.",
+     "Why are night flights suspended?", ["to limit noise", "limit noise"]),
+    ("The community centre's cooking class for retired men meets on Wednesday afternoons. A "
+     "second group now meets on Friday mornings.",
+     "When does the second group meet?", ["on Friday mornings", "Friday mornings"]),
+    ("The storm on Wednesday left about twelve thousand homes without electricity. By Thursday "
+     "morning, power was back in all but a few hundred homes.",
+     "How many homes lost electricity in the storm?", ["about twelve thousand", "twelve thousand"]),
+    ("The Lakeside software company moved to a four-day week six months ago. Its founder, Omar "
+     "Haddad, says fewer employees have taken sick leave since then.",
+     "Who founded the Lakeside software company?", ["Omar Haddad"]),
+    ("Penguins cannot fly, but they are strong swimmers. Their wings have evolved into stiff "
+     "flippers that push them through the water.",
+     "What have penguins' wings evolved into?", ["stiff flippers", "flippers"]),
+]
+
+
+def summarization_rows() -> list[dict]:
+    return [{"document": d, "summary": s} for d, s in SUMMARIES]
+
+
+def qa_rows() -> list[dict]:
+    return [{"context": c, "question": q, "answers": a} for c, q, a in QA_ROWS]
+
+
+# --------------------------------------------------------------------------------------------
 # Output, README and checks
 # --------------------------------------------------------------------------------------------
 
@@ -1374,7 +1679,9 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
-def readme(sim: list[dict], cls: list[dict], gen: list[dict]) -> str:
+def readme(
+    sim: list[dict], cls: list[dict], gen: list[dict], summ: list[dict], qa: list[dict]
+) -> str:
     buckets = Counter(bucket(r["score"]) for r in sim)
     bucket_lines = "\n".join(f"| {b} | {buckets[b]} |" for b in BUCKETS)
     per_label = Counter((r["label"], r["split"]) for r in cls)
@@ -1387,6 +1694,9 @@ def readme(sim: list[dict], cls: list[dict], gen: list[dict]) -> str:
     n_test = len(cls) - n_train
     lengths = [word_count(r["prompt"]) for r in gen]
     n_chat = sum(1 for r in gen if "messages" in r)
+    doc_words = [word_count(r["document"]) for r in summ]
+    sum_words = [word_count(r["summary"]) for r in summ]
+    n_answers = sum(len(r["answers"]) for r in qa)
     return f"""# Datasets
 
 The default datasets that `frugalbench run` scores models on. They are **synthetic**: every
@@ -1454,6 +1764,23 @@ of short French, Spanish, German, Italian, Portuguese and Dutch sentences into E
 step-by-step instructions, short programming questions, definitions, rewriting, arithmetic and
 short writing tasks. All of them ask for an English answer that can start straight away, since
 the default model generates only a few tokens per prompt.
+
+## `summarization.jsonl` ({len(summ)} documents)
+
+Fields: `document` (string), `summary` (string, the reference). Short news-style items about
+fictional towns, people and organisations, {min(doc_words)} to {max(doc_words)} words long, each
+with a one-sentence reference summary of {min(sum_words)} to {max(sum_words)} words; documents
+and summaries were both written by hand for this project. Scored with ROUGE-L F-measure
+(ROUGE-1 and ROUGE-2 beside it; `rouge-score`'s tokenisation, no stemmer). T5-style models get
+the input `summarize: <document>`; give `--max-new-tokens 40` or so, since the default (10)
+cuts summaries short.
+
+## `question-answering.jsonl` ({len(qa)} questions)
+
+Fields: `context` (string, one to three sentences), `question` (string), `answers` (list of
+strings, {n_answers} in all: every acceptable answer, each an exact span of the context, as in
+SQuAD). Written by hand for this project. Scored with SQuAD's F1 and exact match (answers
+normalised: lower case, no punctuation, no articles), the best over a question's answers.
 """
 
 
@@ -1462,11 +1789,15 @@ def build() -> dict[str, str]:
     sim = similarity_rows()
     cls = classification_rows()
     gen = generation_rows()
+    summ = summarization_rows()
+    qa = qa_rows()
     return {
         SIMILARITY_FILE: to_jsonl(sim),
         CLASSIFICATION_FILE: to_jsonl(cls),
         GENERATION_FILE: to_jsonl(gen),
-        README_FILE: readme(sim, cls, gen),
+        SUMMARIZATION_FILE: to_jsonl(summ),
+        QA_FILE: to_jsonl(qa),
+        README_FILE: readme(sim, cls, gen, summ, qa),
     }
 
 
@@ -1583,6 +1914,34 @@ def check_generation(rows: list[dict]) -> str:
     return f"{len(rows)} prompts ({chat} with messages), {min(lengths)}-{max(lengths)} words"
 
 
+def check_summarization(rows: list[dict]) -> str:
+    name = SUMMARIZATION_FILE
+    docs: set[str] = set()
+    for n, row in enumerate(rows, start=1):
+        need(set(row) == {"document", "summary"}, f"{name}:{n}: fields {sorted(row)}")
+        doc, summary = row["document"], row["summary"]
+        need(nonempty_str(doc) and nonempty_str(summary), f"{name}:{n}: fields must be non-empty trimmed strings")
+        need(word_count(summary) < word_count(doc) / 2, f"{name}:{n}: the summary is not much shorter than the document")
+        need(doc not in docs, f"{name}:{n}: duplicate document")
+        docs.add(doc)
+    need(25 <= len(rows) <= 40, f"{name}: {len(rows)} rows, want about 30")
+    return f"{len(rows)} documents"
+
+
+def check_qa(rows: list[dict]) -> str:
+    name = QA_FILE
+    for n, row in enumerate(rows, start=1):
+        need(set(row) == {"context", "question", "answers"}, f"{name}:{n}: fields {sorted(row)}")
+        need(nonempty_str(row["context"]) and nonempty_str(row["question"]), f"{name}:{n}: context and question must be non-empty trimmed strings")
+        answers = row["answers"]
+        need(isinstance(answers, list) and answers, f"{name}:{n}: answers must be a non-empty list")
+        for a in answers:
+            need(nonempty_str(a), f"{name}:{n}: answer {a!r} must be a non-empty trimmed string")
+            need(a in row["context"], f"{name}:{n}: answer {a!r} is not a span of the context")
+    need(25 <= len(rows) <= 40, f"{name}: {len(rows)} rows, want about 30")
+    return f"{len(rows)} questions, {sum(len(r['answers']) for r in rows)} answers"
+
+
 def check(out_dir: Path) -> int:
     try:
         summaries = []
@@ -1590,6 +1949,8 @@ def check(out_dir: Path) -> int:
             (SIMILARITY_FILE, check_similarity),
             (CLASSIFICATION_FILE, check_classification),
             (GENERATION_FILE, check_generation),
+            (SUMMARIZATION_FILE, check_summarization),
+            (QA_FILE, check_qa),
         ):
             path = out_dir / file
             need(path.is_file(), f"{path}: missing (run scripts/make_datasets.py)")

@@ -33,7 +33,8 @@ pub struct RunArgs {
     #[arg(long = "model", short = 'm', value_name = "ID")]
     pub models: Vec<String>,
     /// Only run this task (sentence-similarity, text-classification,
-    /// text-generation); default: every task the chosen models declare.
+    /// text-generation, summarization, question-answering); default: every task the chosen
+    /// models declare.
     #[arg(long, value_name = "TASK")]
     pub task: Option<Task>,
     #[command(flatten)]
@@ -44,7 +45,8 @@ pub struct RunArgs {
     /// Device to run on: `cpu`, or `cuda:N` (needs a build with `--features cuda`).
     #[arg(long, value_name = "DEV", default_value = "cpu")]
     pub device: String,
-    /// New tokens per query for text generation (min = max, as AI Energy Score fixes it).
+    /// New tokens per query for text generation (min = max, as AI Energy Score fixes it); for
+    /// summarization, the cap on a summary's tokens (greedy, stops at end-of-sequence).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_new_tokens: usize,
     /// Sampling temperature for text generation; 0 = greedy.

@@ -13,14 +13,21 @@ pub enum Task {
     TextClassification,
     /// New tokens after a prompt.
     TextGeneration,
+    /// A summary per document (quality: ROUGE-L F-measure, ROUGE-1/2 beside it).
+    Summarization,
+    /// An answer span cut from a context per question (quality: SQuAD F1, exact match beside
+    /// it).
+    QuestionAnswering,
 }
 
 impl Task {
     /// Every task, in display order.
-    pub const ALL: [Task; 3] = [
+    pub const ALL: [Task; 5] = [
         Task::SentenceSimilarity,
         Task::TextClassification,
         Task::TextGeneration,
+        Task::Summarization,
+        Task::QuestionAnswering,
     ];
 
     /// The kebab-case name.
@@ -29,6 +36,8 @@ impl Task {
             Task::SentenceSimilarity => "sentence-similarity",
             Task::TextClassification => "text-classification",
             Task::TextGeneration => "text-generation",
+            Task::Summarization => "summarization",
+            Task::QuestionAnswering => "question-answering",
         }
     }
 }

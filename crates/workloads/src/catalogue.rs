@@ -528,11 +528,11 @@ stop = ["</s>", "<|im_end|>"]
         assert!(e.contains("dir/models.toml: duplicate model id `a`"), "{e}");
 
         let e = err(&format!(
-            "[[model]]\nid = \"b\"\ntasks = [\"summarization\"]\narch = \"x\"\n{HF}\n"
+            "[[model]]\nid = \"b\"\ntasks = [\"text-to-speech\"]\narch = \"x\"\n{HF}\n"
         ));
         assert!(e.contains("dir/models.toml: model `b`"), "{e}");
         assert!(
-            e.contains("unknown task `summarization` (known: sentence-similarity, text-classification, text-generation)"),
+            e.contains("unknown task `text-to-speech` (known: sentence-similarity, text-classification, text-generation, summarization, question-answering)"),
             "{e}"
         );
 

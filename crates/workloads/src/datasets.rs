@@ -6,6 +6,10 @@
 //!   `split` (`train` or `test`, optional, default `test`).
 //! - text-generation: `prompt` (string) and/or `messages` (`[{role, content}, ...]`; in CSV a
 //!   JSON array in the cell).
+//! - summarization: `document`, `summary` (strings).
+//! - question-answering: `context`, `question` (strings), `answers` (a non-empty array of
+//!   strings, or one string; SQuAD's `{"text": [...], ...}` object is accepted too; in CSV a
+//!   JSON array in the cell or a plain string).
 //!
 //! The format follows the extension: `.jsonl`/`.ndjson` or `.csv`.
 
@@ -46,6 +50,22 @@ pub struct PromptRow {
     pub messages: Option<Vec<ChatMessage>>,
 }
 
+/// A summarization row: a document and its gold summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryRow {
+    pub document: String,
+    pub summary: String,
+}
+
+/// An extractive question-answering row: a context, a question and the gold answers (at least
+/// one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QaRow {
+    pub context: String,
+    pub question: String,
+    pub answers: Vec<String>,
+}
+
 /// The rows of a dataset, by task.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DatasetRows {
@@ -56,6 +76,8 @@ pub enum DatasetRows {
         test: Vec<LabelRow>,
     },
     Generation(Vec<PromptRow>),
+    Summarization(Vec<SummaryRow>),
+    QuestionAnswering(Vec<QaRow>),
 }
 
 /// A dataset ready for a runner.
@@ -77,6 +99,8 @@ impl LoadedDataset {
             DatasetRows::Similarity(_) => Task::SentenceSimilarity,
             DatasetRows::Classification { .. } => Task::TextClassification,
             DatasetRows::Generation(_) => Task::TextGeneration,
+            DatasetRows::Summarization(_) => Task::Summarization,
+            DatasetRows::QuestionAnswering(_) => Task::QuestionAnswering,
         }
     }
 
@@ -86,6 +110,8 @@ impl LoadedDataset {
             DatasetRows::Similarity(r) => r.len(),
             DatasetRows::Classification { test, .. } => test.len(),
             DatasetRows::Generation(r) => r.len(),
+            DatasetRows::Summarization(r) => r.len(),
+            DatasetRows::QuestionAnswering(r) => r.len(),
         }
     }
 
@@ -111,6 +137,8 @@ impl LoadedDataset {
 const BUILTIN_SIMILARITY: &str = include_str!("../../../datasets/sentence-similarity.jsonl");
 const BUILTIN_CLASSIFICATION: &str = include_str!("../../../datasets/text-classification.jsonl");
 const BUILTIN_GENERATION: &str = include_str!("../../../datasets/text-generation.jsonl");
+const BUILTIN_SUMMARIZATION: &str = include_str!("../../../datasets/summarization.jsonl");
+const BUILTIN_QA: &str = include_str!("../../../datasets/question-answering.jsonl");
 
 /// Load a JSONL (`.jsonl`, `.ndjson`) or CSV (`.csv`) dataset for `task`.
 pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
@@ -134,6 +162,8 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
         Task::SentenceSimilarity => BUILTIN_SIMILARITY,
         Task::TextClassification => BUILTIN_CLASSIFICATION,
         Task::TextGeneration => BUILTIN_GENERATION,
+        Task::Summarization => BUILTIN_SUMMARIZATION,
+        Task::QuestionAnswering => BUILTIN_QA,
     };
     let name = format!("datasets/{}.jsonl", task.as_str());
     parse(
@@ -200,6 +230,20 @@ pub fn parse(
                 .iter()
                 .map(|r| r.prompt_row())
                 .collect::<Result<_>>()?,
+        ),
+        Task::Summarization => DatasetRows::Summarization(
+            records
+                .iter()
+                .map(|r| r.summary_row())
+                .collect::<Result<_>>()
+                .with_context(|| format!("{source}: not a summarization dataset"))?,
+        ),
+        Task::QuestionAnswering => DatasetRows::QuestionAnswering(
+            records
+                .iter()
+                .map(|r| r.qa_row())
+                .collect::<Result<_>>()
+                .with_context(|| format!("{source}: not a question-answering dataset"))?,
         ),
     };
     let loaded = LoadedDataset {
@@ -464,6 +508,73 @@ impl Record<'_> {
             }
         };
         Ok((LabelRow { text, label }, is_train))
+    }
+
+    fn summary_row(&self) -> Result<SummaryRow> {
+        Ok(SummaryRow {
+            document: self.string("document")?,
+            summary: self.string("summary")?,
+        })
+    }
+
+    fn qa_row(&self) -> Result<QaRow> {
+        let context = self.string("context")?;
+        let question = self.string("question")?;
+        let answers = match self.get("answers").ok_or_else(|| self.missing("answers"))? {
+            Raw::Json(v) => self.answers(v)?,
+            Raw::Cell(s) if s.trim_start().starts_with('[') => {
+                let v: serde_json::Value = serde_json::from_str(s).map_err(|e| {
+                    self.err("answers", format!("expected a JSON array of strings: {e}"))
+                })?;
+                self.answers(&v)?
+            }
+            Raw::Cell(s) => vec![s.to_string()],
+        };
+        Ok(QaRow {
+            context,
+            question,
+            answers,
+        })
+    }
+
+    /// Gold answers: an array of strings, one string, or SQuAD's `{"text": [...]}` object.
+    fn answers(&self, v: &serde_json::Value) -> Result<Vec<String>> {
+        use serde_json::Value;
+        let items: Vec<&Value> = match v {
+            Value::String(_) => vec![v],
+            Value::Array(items) => items.iter().collect(),
+            Value::Object(m) => match m.get("text") {
+                Some(Value::Array(items)) => items.iter().collect(),
+                Some(Value::String(_)) => vec![&m["text"]],
+                _ => {
+                    return Err(self.err(
+                        "answers",
+                        "an object must hold the answers in \"text\" (as SQuAD does)",
+                    ))
+                }
+            },
+            other => {
+                return Err(self.err(
+                    "answers",
+                    format!("expected an array of strings, got {}", json_kind(other)),
+                ))
+            }
+        };
+        if items.is_empty() {
+            return Err(self.err("answers", "is an empty array (need at least one answer)"));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+                Value::String(_) => Err(self.err("answers", format!("item {i}: is empty"))),
+                other => Err(self.err(
+                    "answers",
+                    format!("item {i}: expected a string, got {}", json_kind(other)),
+                )),
+            })
+            .collect()
     }
 
     fn prompt_row(&self) -> Result<PromptRow> {
@@ -778,6 +889,116 @@ mod tests {
         );
         assert!(
             e.contains("g.jsonl:1: field \"messages\": expected an array"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn summarization_rows_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "s.jsonl",
+            "{\"document\":\"A long text.\",\"summary\":\"Short.\",\"id\":1}\n",
+        );
+        let d = load(Task::Summarization, &p).unwrap();
+        assert_eq!(d.task(), Task::Summarization);
+        assert_eq!(
+            d.rows,
+            DatasetRows::Summarization(vec![SummaryRow {
+                document: "A long text.".into(),
+                summary: "Short.".into()
+            }])
+        );
+        let c = write(
+            dir.path(),
+            "s.csv",
+            "document,summary\n\"A long text.\",Short.\n",
+        );
+        assert_eq!(load(Task::Summarization, &c).unwrap().rows, d.rows);
+        let e = err_of(
+            Task::Summarization,
+            "s.jsonl",
+            "{\"document\":\"a\",\"summary\":\"b\"}\n{\"document\":\"a\"}\n",
+        );
+        assert!(
+            e.contains("s.jsonl:2: field \"summary\": missing (row has: document)"),
+            "{e}"
+        );
+        assert!(e.contains("not a summarization dataset"), "{e}");
+        let e = err_of(
+            Task::Summarization,
+            "s.jsonl",
+            "{\"document\":7,\"summary\":\"b\"}\n",
+        );
+        assert!(
+            e.contains("s.jsonl:1: field \"document\": expected a string, got the number 7"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn question_answering_rows_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "q.jsonl",
+            concat!(
+                "{\"context\":\"Paris is in France.\",\"question\":\"Where?\",\"answers\":[\"France\",\"in France\"]}\n",
+                "{\"context\":\"c\",\"question\":\"q\",\"answers\":\"one\"}\n",
+                "{\"context\":\"c\",\"question\":\"q\",\"answers\":{\"text\":[\"x\"],\"answer_start\":[0]}}\n",
+            ),
+        );
+        let d = load(Task::QuestionAnswering, &p).unwrap();
+        assert_eq!(d.task(), Task::QuestionAnswering);
+        let DatasetRows::QuestionAnswering(rows) = &d.rows else {
+            panic!("{:?}", d.rows)
+        };
+        assert_eq!(rows[0].answers, ["France", "in France"]);
+        assert_eq!(rows[1].answers, ["one"]);
+        assert_eq!(rows[2].answers, ["x"]);
+        let c = write(
+            dir.path(),
+            "q.csv",
+            "context,question,answers\n\"Paris is in France.\",Where?,\"[\"\"France\"\",\"\"in France\"\"]\"\nc,q,one\n",
+        );
+        let DatasetRows::QuestionAnswering(csv_rows) =
+            load(Task::QuestionAnswering, &c).unwrap().rows
+        else {
+            panic!()
+        };
+        assert_eq!(csv_rows[..], rows[..2]);
+        for (answers, want) in [
+            ("[]", "q.jsonl:1: field \"answers\": is an empty array"),
+            (
+                "[\"a\",3]",
+                "q.jsonl:1: field \"answers\": item 1: expected a string, got the number 3",
+            ),
+            ("[\" \"]", "q.jsonl:1: field \"answers\": item 0: is empty"),
+            (
+                "5",
+                "q.jsonl:1: field \"answers\": expected an array of strings, got the number 5",
+            ),
+            (
+                "{\"answer_start\":[0]}",
+                "q.jsonl:1: field \"answers\": an object must hold",
+            ),
+        ] {
+            let e = err_of(
+                Task::QuestionAnswering,
+                "q.jsonl",
+                &format!("{{\"context\":\"c\",\"question\":\"q\",\"answers\":{answers}}}\n"),
+            );
+            assert!(e.contains(want), "{e}");
+            assert!(e.contains("not a question-answering dataset"), "{e}");
+        }
+        let e = err_of(
+            Task::QuestionAnswering,
+            "q.jsonl",
+            "{\"context\":\"c\",\"answers\":[\"a\"]}\n",
+        );
+        assert!(
+            e.contains("q.jsonl:1: field \"question\": missing (row has: answers, context)"),
             "{e}"
         );
     }

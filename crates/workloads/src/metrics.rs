@@ -1,5 +1,9 @@
 //! Quality metrics: Spearman rank correlation (sentence similarity), accuracy and macro-F1
-//! (classification).
+//! (classification), ROUGE ([`rouge`], summarization) and SQuAD exact match / F1 ([`squad`],
+//! question answering).
+
+pub mod rouge;
+pub mod squad;
 
 use std::collections::{BTreeMap, BTreeSet};
 

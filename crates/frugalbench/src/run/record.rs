@@ -167,7 +167,9 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
             queries,
             dtype: i.runner.dtype(),
             device: plan.device_name.clone(),
-            max_new_tokens: is_gen.then_some(plan.generation.max_new_tokens as u64),
+            // Summarization generates too (greedily, up to this cap).
+            max_new_tokens: (is_gen || task == Task::Summarization)
+                .then_some(plan.generation.max_new_tokens as u64),
             temperature: is_gen.then_some(plan.generation.temperature),
             seed: (is_gen && plan.generation.temperature > 0.0).then_some(plan.generation.seed),
         },

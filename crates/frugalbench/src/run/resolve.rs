@@ -135,8 +135,15 @@ impl RunPlan {
             repetitions: self.repetitions,
             warmup: self.warmup,
             batch_size: self.batch_size,
-            // Generation has no gold answers: no point in the extra pass.
-            complete_quality: task != Task::TextGeneration,
+            // Generation has no gold answers: no point in the extra pass. Summarization and
+            // question answering have them, so their unmetered rows are scored too.
+            complete_quality: match task {
+                Task::TextGeneration => false,
+                Task::SentenceSimilarity
+                | Task::TextClassification
+                | Task::Summarization
+                | Task::QuestionAnswering => true,
+            },
         }
     }
 }

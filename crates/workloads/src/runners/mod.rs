@@ -4,6 +4,8 @@
 //! - [`bert`]: BERT encoders (sentence similarity; classification with a fitted head);
 //! - [`seqcls`]: fine-tuned sequence classifiers (DeBERTa-v2, ModernBERT, XLM-R);
 //! - [`generation`]: decoders (GGUF llama/qwen, safetensors llama);
+//! - [`t5`]: summarization with T5 / flan-t5 (greedy encoder-decoder);
+//! - [`qa`]: extractive question answering (BERT / DistilBERT with a span head);
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
 //! Adding a family: see the recipe in the crate's README.
@@ -11,7 +13,9 @@
 pub mod bert;
 pub mod common;
 pub mod generation;
+pub mod qa;
 pub mod seqcls;
+pub mod t5;
 
 use anyhow::bail;
 
@@ -47,6 +51,8 @@ pub const FAMILIES: &[Family] = &[
     bert::CLASSIFICATION,
     seqcls::FAMILY,
     generation::FAMILY,
+    t5::FAMILY,
+    qa::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.
@@ -111,6 +117,11 @@ mod tests {
         assert_eq!(
             arches_for(Task::TextGeneration),
             generation::ARCHES.to_vec()
+        );
+        assert_eq!(arches_for(Task::Summarization), ["t5"]);
+        assert_eq!(
+            arches_for(Task::QuestionAnswering),
+            [BERT_ARCH, "distilbert"]
         );
     }
 
