@@ -179,6 +179,8 @@ fn task_family(t: Task) -> &'static str {
         Task::SentenceSimilarity => "sentenceSimilarity",
         Task::TextClassification => "textClassification",
         Task::TextGeneration => "textGeneration",
+        Task::Summarization => "summarization",
+        Task::QuestionAnswering => "questionAnswering",
     }
 }
 
@@ -187,6 +189,8 @@ fn algorithm_type(t: Task) -> &'static str {
         Task::SentenceSimilarity => "embeddings",
         Task::TextClassification => "classification",
         Task::TextGeneration => "llm",
+        Task::Summarization => "nlp",
+        Task::QuestionAnswering => "nlp",
     }
 }
 
