@@ -109,10 +109,11 @@ fn measure_reports_fake_rapl_energy_within_one_percent() {
     }
     // Exactly two packages: the MMIO duplicate of package-0 is not listed again.
     assert_eq!(kinds.iter().filter(|k| **k == "cpu-package").count(), 2);
-    // The idle baseline saw the same constant power, so net energy is ~0.
+    // The idle baseline saw the same constant power, so net energy is ~0. Its window is
+    // short (0.5 s), so a driver thread delayed by a loaded machine shows more there: 5%.
     let idle_w = v["idle"]["watts"].as_f64().unwrap();
     assert!(
-        (idle_w - counted_watts).abs() / counted_watts < 0.02,
+        (idle_w - counted_watts).abs() / counted_watts < 0.05,
         "idle {idle_w} W"
     );
 }
