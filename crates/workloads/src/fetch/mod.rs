@@ -235,9 +235,9 @@ pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Re
     }
     if let Some(m) = &entry.mirror {
         routes.push((
-            format!("pip mirror {}", m.pip),
+            format!("pip mirror {}", m.label()),
             Box::new(move || {
-                pip::from_mirror(
+                pip::from_any_mirror(
                     entry,
                     m,
                     opts,
