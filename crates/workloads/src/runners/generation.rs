@@ -54,6 +54,7 @@
 //! score).
 
 mod chat;
+mod gemma3;
 mod model;
 mod tokenizer;
 

@@ -10,9 +10,9 @@ use candle_core::quantized::gguf_file::{self, Content, Value};
 use candle_core::quantized::GgmlDType;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::{
-    llama, quantized_gemma3, quantized_llama, quantized_qwen2, quantized_qwen3,
-};
+use candle_transformers::models::{llama, quantized_llama, quantized_qwen2, quantized_qwen3};
+
+use super::gemma3 as quantized_gemma3;
 
 /// The GGUF model families (`arch` in models.toml) and the `general.architecture` each needs.
 pub const GGUF_ARCHES: [(&str, &str); 4] = [
@@ -27,12 +27,8 @@ pub enum Backend {
     QuantizedLlama(quantized_llama::ModelWeights),
     QuantizedQwen2(quantized_qwen2::ModelWeights),
     QuantizedQwen3(quantized_qwen3::ModelWeights),
-    /// candle's quantized Gemma 3 has no way to clear its KV cache: `fresh` is the model as
-    /// loaded (cache empty), cloned to start each query (the weights are shared, not copied).
-    QuantizedGemma3 {
-        fresh: Box<quantized_gemma3::ModelWeights>,
-        model: Box<quantized_gemma3::ModelWeights>,
-    },
+    /// Gemma 3 through this crate's corrected copy of candle's module (`gemma3.rs`).
+    QuantizedGemma3(Box<quantized_gemma3::ModelWeights>),
     Llama {
         model: llama::Llama,
         /// An empty cache (rotary tables built once); cloned to start each query.
@@ -48,7 +44,7 @@ impl Backend {
             Backend::QuantizedLlama(m) => m.clear_kv_cache(),
             Backend::QuantizedQwen2(m) => m.clear_kv_cache(),
             Backend::QuantizedQwen3(m) => m.clear_kv_cache(),
-            Backend::QuantizedGemma3 { fresh, model } => *model = fresh.clone(),
+            Backend::QuantizedGemma3(m) => m.clear_kv_cache(),
             Backend::Llama { fresh, cache, .. } => *cache = fresh.clone(),
         }
     }
@@ -61,7 +57,7 @@ impl Backend {
             Backend::QuantizedLlama(m) => m.forward(&input, pos)?,
             Backend::QuantizedQwen2(m) => m.forward(&input, pos)?,
             Backend::QuantizedQwen3(m) => m.forward(&input, pos)?,
-            Backend::QuantizedGemma3 { model, .. } => {
+            Backend::QuantizedGemma3(model) => {
                 // candle's sliding-window mask is only built for multi-token inputs at position
                 // 0; later chunks of several tokens would get a wrong mask.
                 if tokens.len() > 1 && pos > 0 {
@@ -195,14 +191,10 @@ pub fn load_gguf(path: &Path, arch: &str, device: &Device) -> Result<GgufModel> 
             quantized_qwen2::ModelWeights::from_gguf(content, &mut file, device)
                 .with_context(ctx)?,
         ),
-        "quantized-gemma3" => {
-            let fresh = quantized_gemma3::ModelWeights::from_gguf(content, &mut file, device)
-                .with_context(ctx)?;
-            Backend::QuantizedGemma3 {
-                model: Box::new(fresh.clone()),
-                fresh: Box::new(fresh),
-            }
-        }
+        "quantized-gemma3" => Backend::QuantizedGemma3(Box::new(
+            quantized_gemma3::ModelWeights::from_gguf(content, &mut file, max_seq_len, device)
+                .with_context(ctx)?,
+        )),
         _ => Backend::QuantizedQwen3(
             quantized_qwen3::ModelWeights::from_gguf(content, &mut file, device)
                 .with_context(ctx)?,
