@@ -96,7 +96,8 @@ pub trait Runner {
         items: &[usize],
         hook: &mut dyn PhaseHook,
     ) -> anyhow::Result<Vec<QueryOutcome>>;
-    /// Score the outcomes against the gold labels of the rows they name.
+    /// Score the outcomes against the gold labels of the rows they name. Called after metering;
+    /// it may run the model again (text generation scores multiple-choice rows here).
     fn quality(&self, outcomes: &[QueryOutcome]) -> anyhow::Result<Quality>;
     /// The dtype the weights run in (for the result file), e.g. `f32`, `q4_1`.
     fn dtype(&self) -> String;
