@@ -64,6 +64,7 @@ fn load(path: &Path, id: &str) -> GenerationRunner {
     let data = prompt_dataset(vec![PromptRow {
         prompt: Some("What is the capital of France?".to_string()),
         messages: None,
+        choice: None,
     }]);
     let opts = RunnerOptions {
         device: Device::Cpu,

@@ -15,6 +15,7 @@ Files written:
     datasets/text-generation.jsonl      {"prompt"[, "messages"]}            prompts for a small LM
     datasets/summarization.jsonl        {"document", "summary"}              hand-written news items
     datasets/question-answering.jsonl   {"context", "question", "answers"}   extractive, SQuAD-like
+    datasets/text-generation-mc.jsonl   {"question", "choices", "answer"}   multiple-choice questions
     datasets/README.md                  description, counts, provenance, licence
 """
 
@@ -1646,6 +1647,244 @@ def summarization_rows() -> list[dict]:
 
 def qa_rows() -> list[dict]:
     return [{"context": c, "question": q, "answers": a} for c, q, a in QA_ROWS]
+# 4. Multiple-choice questions (the default text-generation set)
+# --------------------------------------------------------------------------------------------
+
+MC_FILE = "text-generation-mc.jsonl"
+
+# (question, right answer, three wrong answers), written for this project.
+MC_WRITTEN = [
+    # science
+    ("Which planet is closest to the Sun?", "Mercury", ["Venus", "Mars", "Jupiter"]),
+    ("Which planet is known as the Red Planet?", "Mars", ["Venus", "Saturn", "Neptune"]),
+    ("What is the largest planet in our solar system?", "Jupiter", ["Saturn", "Earth", "Uranus"]),
+    ("What gas do plants take in from the air to make their food?", "carbon dioxide", ["oxygen", "nitrogen", "helium"]),
+    ("What gas do humans need to breathe in to stay alive?", "oxygen", ["carbon dioxide", "helium", "neon"]),
+    ("At what temperature does pure water freeze at sea level?", "0 degrees Celsius", ["10 degrees Celsius", "100 degrees Celsius", "-40 degrees Celsius"]),
+    ("At what temperature does pure water boil at sea level?", "100 degrees Celsius", ["50 degrees Celsius", "0 degrees Celsius", "200 degrees Celsius"]),
+    ("What force pulls objects toward the ground?", "gravity", ["magnetism", "friction", "sound"]),
+    ("Which organ pumps blood around the human body?", "the heart", ["the lungs", "the liver", "the stomach"]),
+    ("Which organ do humans mainly use to breathe?", "the lungs", ["the heart", "the kidneys", "the skin"]),
+    ("What do bees make from the nectar of flowers?", "honey", ["milk", "silk", "wax paper"]),
+    ("What is the hardest natural substance?", "diamond", ["gold", "iron", "glass"]),
+    ("Which part of a plant usually grows under the ground?", "the roots", ["the flowers", "the leaves", "the fruit"]),
+    ("What is the main source of energy for life on Earth?", "the Sun", ["the Moon", "volcanoes", "the wind"]),
+    ("What do we call animals that eat only plants?", "herbivores", ["carnivores", "predators", "scavengers"]),
+    ("What do we call animals that eat only meat?", "carnivores", ["herbivores", "pollinators", "decomposers"]),
+    ("How many legs does an insect have?", "six", ["four", "eight", "ten"]),
+    ("How many legs does a spider have?", "eight", ["six", "four", "ten"]),
+    ("What is the closest star to Earth?", "the Sun", ["Sirius", "the North Star", "the Moon"]),
+    ("What does a thermometer measure?", "temperature", ["weight", "distance", "time"]),
+    ("What does a compass needle point toward?", "magnetic north", ["the Sun", "the ocean", "the Moon"]),
+    ("Which state of matter has a fixed shape?", "solid", ["liquid", "gas", "steam"]),
+    ("What happens to ice when it is left in a warm room?", "it melts", ["it grows", "it freezes harder", "it turns to sand"]),
+    ("Which natural satellite orbits the Earth?", "the Moon", ["the Sun", "Mars", "a comet"]),
+    ("What is the boiling of water into vapour called?", "evaporation", ["condensation", "freezing", "melting"]),
+    ("Water vapour turning into droplets on a cold glass is called what?", "condensation", ["evaporation", "erosion", "photosynthesis"]),
+    ("The process plants use to turn sunlight into food is called what?", "photosynthesis", ["digestion", "respiration", "fermentation"]),
+    ("Which blood cells carry oxygen around the body?", "red blood cells", ["white blood cells", "nerve cells", "skin cells"]),
+    ("What kind of animal is a whale?", "a mammal", ["a fish", "a reptile", "an insect"]),
+    ("What kind of animal is a frog?", "an amphibian", ["a mammal", "a bird", "an insect"]),
+    ("What kind of animal is a snake?", "a reptile", ["an amphibian", "a mammal", "a fish"]),
+    ("What kind of animal is a penguin?", "a bird", ["a fish", "a mammal", "a reptile"]),
+    ("Which bone protects the brain?", "the skull", ["the rib cage", "the spine", "the pelvis"]),
+    ("Which sense do we use our ears for?", "hearing", ["smell", "taste", "sight"]),
+    ("Which sense do we use our nose for?", "smell", ["hearing", "touch", "sight"]),
+    ("What type of energy does a battery store?", "chemical energy", ["sound energy", "nuclear energy", "wind energy"]),
+    ("Which metal is liquid at room temperature?", "mercury", ["iron", "copper", "aluminium"]),
+    ("What makes up most of the air we breathe?", "nitrogen", ["oxygen", "carbon dioxide", "hydrogen"]),
+    ("What is the center of an atom called?", "the nucleus", ["the shell", "the orbit", "the membrane"]),
+    ("Which particle in an atom has a negative charge?", "the electron", ["the proton", "the neutron", "the nucleus"]),
+    ("Light from the Sun takes about how long to reach Earth?", "about eight minutes", ["about one second", "about one day", "about one year"]),
+    ("Why do we have day and night?", "the Earth spins on its axis", ["the Sun moves around the Earth", "the Moon blocks the Sun", "clouds cover the sky"]),
+    ("Why do we have seasons on Earth?", "the Earth's axis is tilted", ["the Sun changes colour", "the Moon pulls the oceans", "the Earth stops spinning"]),
+    ("What is a baby frog called?", "a tadpole", ["a cub", "a foal", "a chick"]),
+    ("What is a young horse called?", "a foal", ["a calf", "a kitten", "a piglet"]),
+    ("What is a young cow called?", "a calf", ["a lamb", "a puppy", "a foal"]),
+    ("Which instrument is used to look at stars and planets?", "a telescope", ["a microscope", "a stethoscope", "a barometer"]),
+    ("Which instrument is used to see very small things such as cells?", "a microscope", ["a telescope", "a periscope", "a thermometer"]),
+    ("What do caterpillars turn into?", "butterflies", ["spiders", "beetles", "worms"]),
+    ("Which of these materials is attracted to a magnet?", "iron", ["wood", "glass", "plastic"]),
+    ("Which of these is a renewable source of energy?", "wind", ["coal", "oil", "natural gas"]),
+    ("Sound cannot travel through which of these?", "a vacuum", ["water", "air", "steel"]),
+    ("What shape is the Earth closest to?", "a sphere", ["a cube", "a flat disc", "a pyramid"]),
+    ("Which vitamin does the skin make when it is exposed to sunlight?", "vitamin D", ["vitamin C", "vitamin A", "vitamin K"]),
+    ("Where in the body is food mostly digested and absorbed?", "the small intestine", ["the lungs", "the heart", "the brain"]),
+    # geography and general knowledge
+    ("Which is the largest ocean on Earth?", "the Pacific Ocean", ["the Atlantic Ocean", "the Indian Ocean", "the Arctic Ocean"]),
+    ("Which is the largest desert of hot sand in Africa?", "the Sahara", ["the Gobi", "the Atacama", "the Mojave"]),
+    ("Which continent is Egypt in?", "Africa", ["Asia", "Europe", "South America"]),
+    ("Which continent is Brazil in?", "South America", ["Africa", "Europe", "Asia"]),
+    ("Which continent is the coldest?", "Antarctica", ["Africa", "Australia", "Europe"]),
+    ("What is the tallest mountain above sea level?", "Mount Everest", ["Mont Blanc", "Mount Kilimanjaro", "Mount Fuji"]),
+    ("How many continents are there on Earth?", "seven", ["five", "nine", "twelve"]),
+    ("How many days are there in a week?", "seven", ["five", "six", "ten"]),
+    ("How many days are there in a leap year?", "366", ["365", "364", "360"]),
+    ("How many months have 31 days?", "seven", ["five", "six", "twelve"]),
+    ("How many minutes are there in an hour?", "sixty", ["thirty", "one hundred", "twenty-four"]),
+    ("How many hours are there in a day?", "twenty-four", ["twelve", "sixty", "one hundred"]),
+    ("How many sides does a triangle have?", "three", ["four", "five", "six"]),
+    ("How many sides does a hexagon have?", "six", ["five", "seven", "eight"]),
+    ("How many sides does a square have?", "four", ["three", "five", "six"]),
+    ("Which month comes right after June?", "July", ["May", "August", "September"]),
+    ("Which month comes right before March?", "February", ["January", "April", "December"]),
+    ("Which day comes right after Friday?", "Saturday", ["Thursday", "Sunday", "Monday"]),
+    ("Which colour do you get by mixing blue and yellow paint?", "green", ["purple", "orange", "brown"]),
+    ("Which colour do you get by mixing red and white paint?", "pink", ["green", "blue", "black"]),
+    ("Which colour do you get by mixing red and yellow paint?", "orange", ["green", "purple", "grey"]),
+    ("In which direction does the Sun rise?", "east", ["west", "north", "south"]),
+    ("In which direction does the Sun set?", "west", ["east", "north", "south"]),
+    ("What is frozen water called?", "ice", ["steam", "sand", "salt"]),
+    ("Which language has the most native speakers in Brazil?", "Portuguese", ["Spanish", "French", "English"]),
+    ("What is the currency of Japan?", "the yen", ["the euro", "the dollar", "the peso"]),
+    ("Which river flows through Paris?", "the Seine", ["the Thames", "the Danube", "the Nile"]),
+    ("Which river flows through London?", "the Thames", ["the Seine", "the Rhine", "the Volga"]),
+    ("On which continent are kangaroos found in the wild?", "Australia", ["Africa", "Europe", "South America"]),
+    ("Which country has the largest land area?", "Russia", ["Canada", "China", "Brazil"]),
+    # common sense
+    ("What do you usually use to cut paper?", "scissors", ["a spoon", "a pillow", "a sponge"]),
+    ("Where would you most likely keep milk cold at home?", "in the fridge", ["in the oven", "in the bookshelf", "in the garden"]),
+    ("What do people usually wear on their feet?", "shoes", ["hats", "gloves", "scarves"]),
+    ("What should you do before crossing a busy road?", "look both ways", ["close your eyes", "start running", "turn around"]),
+    ("What do you use to unlock a door?", "a key", ["a fork", "a comb", "a cup"]),
+    ("If it is raining outside, what should you take to stay dry?", "an umbrella", ["sunglasses", "a fan", "a towel rack"]),
+    ("Which of these is used for writing on paper?", "a pencil", ["a hammer", "a plate", "a shoe"]),
+    ("Where do you go to borrow books for free?", "a library", ["a bakery", "a garage", "a bank"]),
+    ("Where would you go to see a doctor when you are ill?", "a clinic", ["a cinema", "a car park", "a shoe shop"]),
+    ("What do you need to see in a dark room?", "a light", ["a blanket", "a spoon", "a chair"]),
+    ("Which meal is usually eaten in the morning?", "breakfast", ["dinner", "supper", "midnight snack"]),
+    ("A glass falls on a stone floor. What most likely happens?", "it breaks", ["it bounces to the ceiling", "it melts", "it grows bigger"]),
+    ("If you leave a plant without water for weeks, what most likely happens?", "it wilts and dies", ["it grows faster", "it turns blue", "it makes more flowers"]),
+    ("Which of these would float on water?", "a wooden stick", ["a stone", "an iron nail", "a glass marble"]),
+    ("What do you use to brush your teeth?", "a toothbrush", ["a hairbrush", "a paintbrush", "a broom"]),
+    ("Where does a fish live?", "in water", ["in a tree", "in the desert", "in the clouds"]),
+    ("Which animal is known for saying 'moo'?", "a cow", ["a cat", "a duck", "a dog"]),
+    ("Which animal barks?", "a dog", ["a cat", "a horse", "a sheep"]),
+    ("Which of these is a fruit?", "an apple", ["a carrot", "a potato", "an onion"]),
+    ("Which of these is a vegetable?", "a carrot", ["a banana", "a cherry", "a grape"]),
+    ("What do you call the person who flies an aeroplane?", "a pilot", ["a chef", "a farmer", "a dentist"]),
+    ("Who usually teaches lessons in a school?", "a teacher", ["a pilot", "a plumber", "a baker"]),
+    ("What do you use to call someone far away?", "a telephone", ["a kettle", "a ladder", "a pillow"]),
+    ("What is the opposite of 'hot'?", "cold", ["warm", "big", "fast"]),
+    ("What is the opposite of 'up'?", "down", ["over", "left", "high"]),
+    ("What is the opposite of 'empty'?", "full", ["small", "open", "light"]),
+    ("Which of these is the heaviest?", "an elephant", ["a mouse", "a cat", "a rabbit"]),
+    ("Which of these moves the fastest?", "an aeroplane", ["a bicycle", "a snail", "a person walking"]),
+    ("What do you need to bake bread?", "flour", ["sand", "paper", "soap"]),
+    ("What should you do if a pan on the stove catches fire?", "cover it with a lid", ["pour water on the oil", "fan the flames", "leave the kitchen and forget it"]),
+    # computing and technology
+    ("What does a computer mouse let you do?", "move a pointer on the screen", ["cool the computer", "print pages", "store electricity"]),
+    ("Which device shows pictures from a computer?", "a monitor", ["a keyboard", "a speaker", "a microphone"]),
+    ("Which device turns sound into an electrical signal?", "a microphone", ["a loudspeaker", "a monitor", "a printer"]),
+    ("How many bits are there in a byte?", "eight", ["two", "four", "sixteen"]),
+    ("Which number system do computers use at the lowest level?", "binary", ["Roman numerals", "base twelve", "tally marks"]),
+    ("What is the binary number 101 in decimal?", "5", ["3", "6", "101"]),
+]
+
+# Templated families: (question template, right, wrongs) built from hand-written tables.
+MC_CAPITALS = [
+    ("France", "Paris"), ("Germany", "Berlin"), ("Italy", "Rome"), ("Spain", "Madrid"),
+    ("Japan", "Tokyo"), ("Canada", "Ottawa"), ("Australia", "Canberra"), ("Egypt", "Cairo"),
+    ("Kenya", "Nairobi"), ("Norway", "Oslo"), ("Sweden", "Stockholm"), ("Portugal", "Lisbon"),
+    ("Greece", "Athens"), ("Ireland", "Dublin"), ("Poland", "Warsaw"), ("Argentina", "Buenos Aires"),
+    ("Peru", "Lima"), ("Thailand", "Bangkok"), ("South Korea", "Seoul"), ("Austria", "Vienna"),
+]
+MC_SYMBOLS = [
+    ("hydrogen", "H"), ("oxygen", "O"), ("carbon", "C"), ("nitrogen", "N"), ("sodium", "Na"),
+    ("iron", "Fe"), ("gold", "Au"), ("silver", "Ag"), ("helium", "He"), ("calcium", "Ca"),
+    ("potassium", "K"), ("copper", "Cu"),
+]
+MC_OPPOSITES = [
+    ("early", "late"), ("wide", "narrow"), ("ancient", "modern"), ("rough", "smooth"),
+    ("generous", "selfish"), ("shallow", "deep"), ("quiet", "loud"), ("heavy", "light"),
+    ("arrive", "leave"), ("remember", "forget"), ("victory", "defeat"), ("brave", "cowardly"),
+]
+MC_ANIMAL_HOMES = [
+    ("a bee", "a hive"), ("a bird", "a nest"), ("a spider", "a web"), ("a rabbit", "a burrow"),
+    ("a beaver", "a lodge"), ("a horse", "a stable"), ("a dog", "a kennel"), ("a pig", "a sty"),
+]
+
+
+def mc_arithmetic(rng: random.Random) -> list[tuple[str, str, list[str]]]:
+    out: list[tuple[str, str, list[str]]] = []
+    seen: set[str] = set()
+
+    def add(q: str, right: int, wrong: list[int]) -> bool:
+        if q in seen:
+            return False
+        seen.add(q)
+        out.append((q, str(right), [str(w) for w in wrong]))
+        return True
+
+    n = 0
+    while n < 12:
+        a, b = rng.randint(12, 89), rng.randint(11, 79)
+        right = a + b
+        wrong = rng.sample([right - 10, right + 10, right - 1, right + 1, right + 2, right - 2], 3)
+        n += add(f"What is {a} plus {b}?", right, wrong)
+    n = 0
+    while n < 10:
+        a, b = rng.randint(3, 12), rng.randint(3, 12)
+        right = a * b
+        wrong = sorted({right + a, right - a, right + b, right - b, right + 1} - {right})
+        n += add(f"What is {a} times {b}?", right, rng.sample(wrong, 3))
+    n = 0
+    while n < 6:
+        b, q = rng.randint(2, 9), rng.randint(3, 12)
+        wrong = sorted({q + 1, q - 1, q + 2, b} - {q})
+        n += add(f"What is {b * q} divided by {b}?", q, rng.sample(wrong, 3))
+    return out
+
+
+def mc_questions() -> list[tuple[str, str, list[str]]]:
+    rng = random.Random(SEED + 4)
+    qs = list(MC_WRITTEN)
+    cities = [c for _, c in MC_CAPITALS]
+    for country, city in MC_CAPITALS:
+        qs.append((f"What is the capital of {country}?", city, rng.sample([c for c in cities if c != city], 3)))
+    symbols = [s for _, s in MC_SYMBOLS]
+    for element, sym in MC_SYMBOLS:
+        qs.append((f"What is the chemical symbol for {element}?", sym, rng.sample([s for s in symbols if s != sym], 3)))
+    words = [w for pair in MC_OPPOSITES for w in pair]
+    for word, opp in MC_OPPOSITES:
+        wrong = [w for w in words if w not in (word, opp)]
+        qs.append((f"What is the opposite of '{word}'?", opp, rng.sample(wrong, 3)))
+    homes = [h for _, h in MC_ANIMAL_HOMES]
+    for animal, home in MC_ANIMAL_HOMES:
+        qs.append((f"What is the home of {animal} usually called?", home, rng.sample([h for h in homes if h != home], 3)))
+    qs += mc_arithmetic(rng)
+    return qs
+
+
+def mc_rows() -> list[dict]:
+    rng = random.Random(SEED + 5)
+    rows = []
+    for question, right, wrong in mc_questions():
+        choices = [right, *wrong]
+        rng.shuffle(choices)
+        rows.append({"question": question, "choices": choices, "answer": choices.index(right)})
+    rng.shuffle(rows)
+    return rows
+
+
+def check_mc(rows: list[dict]) -> str:
+    name = MC_FILE
+    seen: set[str] = set()
+    answers = Counter()
+    for n, row in enumerate(rows, start=1):
+        need(set(row) == {"question", "choices", "answer"}, f"{name}:{n}: fields {sorted(row)}")
+        need(nonempty_str(row["question"]), f"{name}:{n}: question must be a non-empty trimmed string")
+        need(row["question"] not in seen, f"{name}:{n}: duplicate question")
+        seen.add(row["question"])
+        choices = row["choices"]
+        need(isinstance(choices, list) and len(choices) == 4, f"{name}:{n}: want 4 choices")
+        need(all(nonempty_str(c) for c in choices), f"{name}:{n}: choices must be non-empty strings")
+        need(len(set(choices)) == 4, f"{name}:{n}: duplicate choices {choices}")
+        need(isinstance(row["answer"], int) and 0 <= row["answer"] < 4, f"{name}:{n}: answer out of range")
+        answers[row["answer"]] += 1
+    need(180 <= len(rows) <= 260, f"{name}: {len(rows)} questions, want about 200")
+    need(min(answers.values()) >= len(rows) // 8, f"{name}: answer positions unbalanced {dict(answers)}")
+    return f"{len(rows)} questions, answers by position {dict(sorted(answers.items()))}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1680,7 +1919,12 @@ def word_count(text: str) -> int:
 
 
 def readme(
-    sim: list[dict], cls: list[dict], gen: list[dict], summ: list[dict], qa: list[dict]
+    sim: list[dict],
+    cls: list[dict],
+    gen: list[dict],
+    summ: list[dict],
+    qa: list[dict],
+    mc: list[dict],
 ) -> str:
     buckets = Counter(bucket(r["score"]) for r in sim)
     bucket_lines = "\n".join(f"| {b} | {buckets[b]} |" for b in BUCKETS)
@@ -1763,7 +2007,28 @@ paragraphs (the paragraphs are included and were written for this project), haik
 of short French, Spanish, German, Italian, Portuguese and Dutch sentences into English,
 step-by-step instructions, short programming questions, definitions, rewriting, arithmetic and
 short writing tasks. All of them ask for an English answer that can start straight away, since
-the default model generates only a few tokens per prompt.
+the default model generates only a few tokens per prompt. Not the default text-generation set
+any more (that is `text-generation-mc.jsonl`); run it with
+`--dataset datasets/text-generation.jsonl`. Its quality figure is only `non_empty_output_rate`.
+
+## `text-generation-mc.jsonl` ({len(mc)} questions, the default text-generation set)
+
+Fields: `question` (string), `choices` (four strings), `answer` (0-based index of the right
+choice). Four-choice questions of general knowledge, elementary science, geography, common
+sense, word meaning, arithmetic and computing basics, written for this project (no question was
+copied from an existing benchmark such as ARC or HellaSwag). About 120 were written one by one;
+the rest come from small hand-written tables (capitals, chemical symbols, opposites, animal
+homes) and from arithmetic drawn with a fixed seed, their wrong choices picked from the same
+table. The right choice's position is shuffled with a fixed seed.
+
+The question is the generation prompt (the metered protocol is unchanged: prompt, then exactly
+`max_new_tokens` new tokens). After metering, an un-metered pass scores each question by
+log-likelihood, as lm-evaluation-harness does: the context `Question: <question>\nAnswer:`,
+each choice as the continuation ` <choice>`, the sum of the choice's token log-probabilities;
+the quality is `mc_accuracy` (highest sum) with `mc_accuracy_norm` (sum divided by the
+continuation's UTF-8 bytes) beside it. Chance is 0.25. The same fields in any JSONL or CSV file
+given with `--dataset` (e.g. ARC-Easy converted to `question`/`choices`/`answer`) are scored the
+same way.
 
 ## `summarization.jsonl` ({len(summ)} documents)
 
@@ -1791,13 +2056,15 @@ def build() -> dict[str, str]:
     gen = generation_rows()
     summ = summarization_rows()
     qa = qa_rows()
+    mc = mc_rows()
     return {
         SIMILARITY_FILE: to_jsonl(sim),
         CLASSIFICATION_FILE: to_jsonl(cls),
         GENERATION_FILE: to_jsonl(gen),
         SUMMARIZATION_FILE: to_jsonl(summ),
         QA_FILE: to_jsonl(qa),
-        README_FILE: readme(sim, cls, gen, summ, qa),
+        MC_FILE: to_jsonl(mc),
+        README_FILE: readme(sim, cls, gen, summ, qa, mc),
     }
 
 
@@ -1951,6 +2218,7 @@ def check(out_dir: Path) -> int:
             (GENERATION_FILE, check_generation),
             (SUMMARIZATION_FILE, check_summarization),
             (QA_FILE, check_qa),
+            (MC_FILE, check_mc),
         ):
             path = out_dir / file
             need(path.is_file(), f"{path}: missing (run scripts/make_datasets.py)")

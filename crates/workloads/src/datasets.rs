@@ -10,6 +10,9 @@
 //! - question-answering: `context`, `question` (strings), `answers` (a non-empty array of
 //!   strings, or one string; SQuAD's `{"text": [...], ...}` object is accepted too; in CSV a
 //!   JSON array in the cell or a plain string).
+//!   JSON array in the cell); or a multiple-choice question: `question` (string; the prompt
+//!   when there is no `prompt`), `choices` (at least 2 non-empty strings; in CSV a JSON array in
+//!   the cell) and `answer` (the 0-based index of the right choice).
 //!
 //! The format follows the extension: `.jsonl`/`.ndjson` or `.csv`.
 
@@ -43,11 +46,24 @@ pub struct ChatMessage {
     pub content: String,
 }
 
-/// A text-generation row: a plain prompt and/or chat messages (at least one is set).
+/// A text-generation row: a plain prompt and/or chat messages (at least one is set), and,
+/// for a multiple-choice question, its choices and answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromptRow {
     pub prompt: Option<String>,
     pub messages: Option<Vec<ChatMessage>>,
+    /// Set when the row is a multiple-choice question (`question`, `choices`, `answer`).
+    pub choice: Option<MultipleChoice>,
+}
+
+/// A multiple-choice question, scored by the log-likelihood of each choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultipleChoice {
+    pub question: String,
+    /// At least 2 non-empty strings.
+    pub choices: Vec<String>,
+    /// Index into `choices` of the right one.
+    pub answer: usize,
 }
 
 /// A summarization row: a document and its gold summary.
@@ -136,9 +152,24 @@ impl LoadedDataset {
 /// The shipped default datasets, embedded at build time.
 const BUILTIN_SIMILARITY: &str = include_str!("../../../datasets/sentence-similarity.jsonl");
 const BUILTIN_CLASSIFICATION: &str = include_str!("../../../datasets/text-classification.jsonl");
-const BUILTIN_GENERATION: &str = include_str!("../../../datasets/text-generation.jsonl");
 const BUILTIN_SUMMARIZATION: &str = include_str!("../../../datasets/summarization.jsonl");
 const BUILTIN_QA: &str = include_str!("../../../datasets/question-answering.jsonl");
+/// The default text-generation set is the multiple-choice questions (scored by log-likelihood
+/// beside the metered generation); `datasets/text-generation.jsonl`, open prompts without gold
+/// answers, is still shipped for `--dataset`.
+const BUILTIN_GENERATION: &str = include_str!("../../../datasets/text-generation-mc.jsonl");
+
+/// The file name (without `.jsonl`) of `task`'s builtin set, which is also its id after
+/// `frugalbench/`.
+pub fn builtin_name(task: Task) -> &'static str {
+    match task {
+        Task::SentenceSimilarity => "sentence-similarity",
+        Task::TextClassification => "text-classification",
+        Task::TextGeneration => "text-generation-mc",
+        Task::Summarization => "summarization",
+        Task::QuestionAnswering => "question-answering",
+    }
+}
 
 /// Load a JSONL (`.jsonl`, `.ndjson`) or CSV (`.csv`) dataset for `task`.
 pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
@@ -155,8 +186,9 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
     })
 }
 
-/// The shipped default dataset for `task` (`datasets/<task>.jsonl`, embedded at build time);
-/// its id is `frugalbench/<task>`.
+/// The shipped default dataset for `task` (`datasets/<name>.jsonl`, embedded at build time,
+/// `<name>` from [`builtin_name`]: the task's name, `text-generation-mc` for generation); its
+/// id is `frugalbench/<name>`.
 pub fn builtin(task: Task) -> Result<LoadedDataset> {
     let text = match task {
         Task::SentenceSimilarity => BUILTIN_SIMILARITY,
@@ -165,13 +197,13 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
         Task::Summarization => BUILTIN_SUMMARIZATION,
         Task::QuestionAnswering => BUILTIN_QA,
     };
-    let name = format!("datasets/{}.jsonl", task.as_str());
+    let name = builtin_name(task);
     parse(
         task,
         text.as_bytes(),
         Format::Jsonl,
-        &format!("<builtin>/{name}"),
-        format!("frugalbench/{}", task.as_str()),
+        &format!("<builtin>/datasets/{name}.jsonl"),
+        format!("frugalbench/{name}"),
     )
 }
 
@@ -577,8 +609,93 @@ impl Record<'_> {
             .collect()
     }
 
+    /// `question`, `choices`, `answer`, when the row has any of them.
+    fn multiple_choice(&self) -> Result<Option<MultipleChoice>> {
+        let has = |f: &str| self.get(f).is_some();
+        if !has("question") && !has("choices") && !has("answer") {
+            return Ok(None);
+        }
+        let question = self.string("question")?;
+        let list = match self.get("choices").ok_or_else(|| self.missing("choices"))? {
+            Raw::Json(v) => v.clone(),
+            Raw::Cell(s) => serde_json::from_str(s).map_err(|e| {
+                self.err("choices", format!("expected a JSON array of strings: {e}"))
+            })?,
+        };
+        let serde_json::Value::Array(items) = &list else {
+            return Err(self.err(
+                "choices",
+                format!("expected an array of strings, got {}", json_kind(&list)),
+            ));
+        };
+        let mut choices = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                serde_json::Value::String(c) if !c.trim().is_empty() => choices.push(c.clone()),
+                serde_json::Value::String(_) => {
+                    return Err(self.err("choices", format!("choice {i} is empty")))
+                }
+                other => {
+                    return Err(self.err(
+                        "choices",
+                        format!("choice {i} must be a string, got {}", json_kind(other)),
+                    ))
+                }
+            }
+        }
+        if choices.len() < 2 {
+            return Err(self.err(
+                "choices",
+                format!("needs at least 2 choices, got {}", choices.len()),
+            ));
+        }
+        let answer = match self.get("answer").ok_or_else(|| self.missing("answer"))? {
+            Raw::Json(serde_json::Value::Number(n)) => n.as_u64(),
+            Raw::Cell(s) => s.trim().parse::<u64>().ok(),
+            Raw::Json(v) => {
+                return Err(self.err(
+                    "answer",
+                    format!(
+                        "expected the index of the right choice, got {}",
+                        json_kind(v)
+                    ),
+                ))
+            }
+        };
+        let shown = match self.get("answer") {
+            Some(Raw::Cell(s)) => s.trim().to_string(),
+            Some(Raw::Json(v)) => v.to_string(),
+            None => String::new(),
+        };
+        let Some(answer) = answer else {
+            return Err(self.err(
+                "answer",
+                format!("expected the index of the right choice (0, 1, ...), got {shown}"),
+            ));
+        };
+        if answer as usize >= choices.len() {
+            return Err(self.err(
+                "answer",
+                format!(
+                    "{answer} is out of range for {} choices (0 to {})",
+                    choices.len(),
+                    choices.len() - 1
+                ),
+            ));
+        }
+        Ok(Some(MultipleChoice {
+            question,
+            choices,
+            answer: answer as usize,
+        }))
+    }
+
     fn prompt_row(&self) -> Result<PromptRow> {
-        let prompt = self.opt_string("prompt")?;
+        let choice = self.multiple_choice()?;
+        let prompt = match self.opt_string("prompt")? {
+            None => choice.as_ref().map(|c| c.question.clone()),
+            some => some,
+        };
         if prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
             return Err(self.err("prompt", "is empty"));
         }
@@ -603,7 +720,11 @@ impl Record<'_> {
                 self.field_names().join(", ")
             ));
         }
-        Ok(PromptRow { prompt, messages })
+        Ok(PromptRow {
+            prompt,
+            messages,
+            choice,
+        })
     }
 
     fn messages(&self, v: &serde_json::Value) -> Result<Vec<ChatMessage>> {
@@ -1007,10 +1128,131 @@ mod tests {
     fn builtin_sets_load() {
         for task in Task::ALL {
             let d = builtin(task).unwrap();
-            assert_eq!(d.id, format!("frugalbench/{}", task.as_str()));
+            assert_eq!(d.id, format!("frugalbench/{}", builtin_name(task)));
             assert_eq!(d.task(), task);
             assert!(d.eval_len() > 0, "{task}");
             assert!(d.path.is_none());
+        }
+    }
+
+    #[test]
+    fn builtin_generation_set_is_multiple_choice() {
+        let d = builtin(Task::TextGeneration).unwrap();
+        assert_eq!(d.id, "frugalbench/text-generation-mc");
+        let DatasetRows::Generation(rows) = &d.rows else {
+            panic!("{:?}", d.task())
+        };
+        assert!(rows.len() >= 180, "{}", rows.len());
+        for r in rows {
+            let mc = r.choice.as_ref().expect("every row is a question");
+            assert_eq!(r.prompt.as_deref(), Some(mc.question.as_str()));
+            assert_eq!(mc.choices.len(), 4);
+            assert!(mc.answer < 4);
+        }
+        // The open prompts are still shipped and parse.
+        let open = load(
+            Task::TextGeneration,
+            Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../datasets/text-generation.jsonl"
+            )),
+        )
+        .unwrap();
+        assert!(open.eval_len() >= 280);
+    }
+
+    #[test]
+    fn multiple_choice_rows_parse_from_jsonl_and_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = write(
+            dir.path(),
+            "mc.jsonl",
+            concat!(
+                "{\"question\": \"2+2?\", \"choices\": [\"3\", \"4\"], \"answer\": 1}\n",
+                "{\"prompt\": \"Say hi\", \"question\": \"Q?\", \"choices\": [\"a\", \"b\", \"c\"], \"answer\": 0, \"id\": \"x\"}\n",
+                "{\"prompt\": \"open\"}\n",
+            ),
+        );
+        let d = load(Task::TextGeneration, &j).unwrap();
+        let DatasetRows::Generation(rows) = &d.rows else {
+            panic!()
+        };
+        assert_eq!(rows[0].prompt.as_deref(), Some("2+2?"));
+        assert_eq!(
+            rows[0].choice,
+            Some(MultipleChoice {
+                question: "2+2?".into(),
+                choices: vec!["3".into(), "4".into()],
+                answer: 1
+            })
+        );
+        // An explicit prompt wins as the generation prompt; the question is kept for scoring.
+        assert_eq!(rows[1].prompt.as_deref(), Some("Say hi"));
+        assert_eq!(rows[1].choice.as_ref().unwrap().question, "Q?");
+        assert_eq!(rows[2].choice, None);
+        let c = write(
+            dir.path(),
+            "mc.csv",
+            "question,choices,answer\n2+2?,\"[\"\"3\"\", \"\"4\"\"]\",1\n",
+        );
+        let dc = load(Task::TextGeneration, &c).unwrap();
+        let DatasetRows::Generation(crows) = &dc.rows else {
+            panic!()
+        };
+        assert_eq!(crows[0], rows[0]);
+    }
+
+    #[test]
+    fn bad_multiple_choice_rows_name_file_line_and_field() {
+        let ok = "{\"question\": \"Q\", \"choices\": [\"a\", \"b\"], \"answer\": 0}\n";
+        let cases = [
+            (
+                "{\"question\": \"Q\", \"choices\": [\"a\", \"b\"], \"answer\": 2}",
+                "field \"answer\": 2 is out of range for 2 choices (0 to 1)",
+            ),
+            (
+                "{\"question\": \"Q\", \"choices\": [\"a\", \"b\"], \"answer\": -1}",
+                "field \"answer\": expected the index of the right choice (0, 1, ...), got -1",
+            ),
+            (
+                "{\"question\": \"Q\", \"choices\": [\"a\", \"b\"], \"answer\": \"A\"}",
+                "field \"answer\": expected the index of the right choice, got \"A\"",
+            ),
+            (
+                "{\"question\": \"Q\", \"choices\": [\"a\", \"b\"]}",
+                "field \"answer\": missing",
+            ),
+            (
+                "{\"question\": \"Q\", \"choices\": [\"a\"], \"answer\": 0}",
+                "field \"choices\": needs at least 2 choices, got 1",
+            ),
+            (
+                "{\"question\": \"Q\", \"choices\": [\"a\", \" \"], \"answer\": 0}",
+                "field \"choices\": choice 1 is empty",
+            ),
+            (
+                "{\"question\": \"Q\", \"choices\": [\"a\", 3], \"answer\": 0}",
+                "field \"choices\": choice 1 must be a string, got the number 3",
+            ),
+            (
+                "{\"question\": \"Q\", \"choices\": \"a,b\", \"answer\": 0}",
+                "field \"choices\": expected an array of strings",
+            ),
+            (
+                "{\"question\": \"Q\", \"answer\": 0}",
+                "field \"choices\": missing",
+            ),
+            (
+                "{\"choices\": [\"a\", \"b\"], \"answer\": 0}",
+                "field \"question\": missing",
+            ),
+        ];
+        for (row, want) in cases {
+            let e = err_of(Task::TextGeneration, "mc.jsonl", &format!("{ok}{row}\n"));
+            assert!(
+                e.contains(&format!("mc.jsonl:2: {want}")),
+                "{row}: want {want:?}, got {e}"
+            );
         }
     }
 

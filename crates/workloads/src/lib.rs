@@ -20,7 +20,7 @@ pub mod testing;
 
 use serde::{Deserialize, Serialize};
 
-pub use frugalbench_schema::{Quality, Task};
+pub use frugalbench_schema::{PromptFormat, Quality, Task};
 
 /// A phase inside one query that the harness meters as its own energy window
 /// (text generation: `Prefill` then `Decode`). Encoders report no phases.
@@ -96,10 +96,15 @@ pub trait Runner {
         items: &[usize],
         hook: &mut dyn PhaseHook,
     ) -> anyhow::Result<Vec<QueryOutcome>>;
-    /// Score the outcomes against the gold labels of the rows they name.
+    /// Score the outcomes against the gold labels of the rows they name. Called after metering;
+    /// it may run the model again (text generation scores multiple-choice rows here).
     fn quality(&self, outcomes: &[QueryOutcome]) -> anyhow::Result<Quality>;
     /// The dtype the weights run in (for the result file), e.g. `f32`, `q4_1`.
     fn dtype(&self) -> String;
+    /// Text generation: how prompts were fed (chat template or raw); `None` for other tasks.
+    fn prompt_format(&self) -> Option<PromptFormat> {
+        None
+    }
     /// A file the harness fitted for this model and dataset (the
     /// classification head), to be saved next to the result.
     fn fitted_file(&self) -> Option<&std::path::Path> {

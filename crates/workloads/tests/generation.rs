@@ -49,6 +49,7 @@ fn plain(prompt: &str) -> PromptRow {
     PromptRow {
         prompt: Some(prompt.to_string()),
         messages: None,
+        choice: None,
     }
 }
 
@@ -64,6 +65,7 @@ fn chat(messages: &[(&str, &str)]) -> PromptRow {
                 })
                 .collect(),
         ),
+        choice: None,
     }
 }
 

@@ -172,6 +172,7 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
                 .then_some(plan.generation.max_new_tokens as u64),
             temperature: is_gen.then_some(plan.generation.temperature),
             seed: (is_gen && plan.generation.temperature > 0.0).then_some(plan.generation.seed),
+            prompt_format: i.runner.prompt_format(),
         },
         method: i.machine.method,
         idle_watts: i.machine.idle_watts,

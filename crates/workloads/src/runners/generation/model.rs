@@ -1,5 +1,5 @@
-//! The decoder models behind the generation runner: GGUF (quantized llama, qwen2, qwen3) and
-//! safetensors llama, each with its KV cache.
+//! The decoder models behind the generation runner: GGUF (quantized llama, qwen2, qwen3,
+//! gemma3) and safetensors llama, each with its KV cache.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -12,11 +12,14 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::{llama, quantized_llama, quantized_qwen2, quantized_qwen3};
 
+use super::gemma3 as quantized_gemma3;
+
 /// The GGUF model families (`arch` in models.toml) and the `general.architecture` each needs.
-pub const GGUF_ARCHES: [(&str, &str); 3] = [
+pub const GGUF_ARCHES: [(&str, &str); 4] = [
     ("quantized-llama", "llama"),
     ("quantized-qwen2", "qwen2"),
     ("quantized-qwen3", "qwen3"),
+    ("quantized-gemma3", "gemma3"),
 ];
 
 /// A loaded decoder with its KV cache.
@@ -24,6 +27,8 @@ pub enum Backend {
     QuantizedLlama(quantized_llama::ModelWeights),
     QuantizedQwen2(quantized_qwen2::ModelWeights),
     QuantizedQwen3(quantized_qwen3::ModelWeights),
+    /// Gemma 3 through this crate's corrected copy of candle's module (`gemma3.rs`).
+    QuantizedGemma3(Box<quantized_gemma3::ModelWeights>),
     Llama {
         model: llama::Llama,
         /// An empty cache (rotary tables built once); cloned to start each query.
@@ -39,6 +44,7 @@ impl Backend {
             Backend::QuantizedLlama(m) => m.clear_kv_cache(),
             Backend::QuantizedQwen2(m) => m.clear_kv_cache(),
             Backend::QuantizedQwen3(m) => m.clear_kv_cache(),
+            Backend::QuantizedGemma3(m) => m.clear_kv_cache(),
             Backend::Llama { fresh, cache, .. } => *cache = fresh.clone(),
         }
     }
@@ -51,6 +57,14 @@ impl Backend {
             Backend::QuantizedLlama(m) => m.forward(&input, pos)?,
             Backend::QuantizedQwen2(m) => m.forward(&input, pos)?,
             Backend::QuantizedQwen3(m) => m.forward(&input, pos)?,
+            Backend::QuantizedGemma3(model) => {
+                // candle's sliding-window mask is only built for multi-token inputs at position
+                // 0; later chunks of several tokens would get a wrong mask.
+                if tokens.len() > 1 && pos > 0 {
+                    bail!("quantized-gemma3: several tokens at position {pos} are not supported");
+                }
+                model.forward(&input, pos)?
+            }
             Backend::Llama { model, cache, .. } => model.forward(&input, pos, cache)?,
         };
         Ok(logits.squeeze(0)?.to_dtype(DType::F32)?)
@@ -127,7 +141,10 @@ pub fn load_gguf(path: &Path, arch: &str, device: &Device) -> Result<GgufModel> 
         .cloned()
         .unwrap_or_default();
     let Some((_, want)) = GGUF_ARCHES.iter().find(|(a, _)| *a == arch) else {
-        bail!("arch `{arch}` is not a GGUF family (known: quantized-llama, quantized-qwen2, quantized-qwen3)");
+        bail!(
+            "arch `{arch}` is not a GGUF family (known: {})",
+            GGUF_ARCHES.map(|(a, _)| a).join(", ")
+        );
     };
     if general != *want {
         let hint = GGUF_ARCHES
@@ -146,6 +163,18 @@ pub fn load_gguf(path: &Path, arch: &str, device: &Device) -> Result<GgufModel> 
         "quantized-llama" => meta_u32(&content, "llama.context_length")
             .unwrap_or(quantized_llama::MAX_SEQ_LEN)
             .min(quantized_llama::MAX_SEQ_LEN),
+        // candle's quantized Gemma 3 applies the sliding window only to multi-token inputs (its
+        // single-token decode steps attend to the whole cache), so sequences are kept within
+        // the window, where that makes no difference.
+        "quantized-gemma3" => {
+            let ctx = meta_u32(&content, "gemma3.context_length")
+                .unwrap_or(quantized_gemma3::MAX_SEQ_LEN)
+                .min(quantized_gemma3::MAX_SEQ_LEN);
+            match meta_u32(&content, "gemma3.attention.sliding_window") {
+                Some(w) if w > 0 => ctx.min(w),
+                _ => ctx,
+            }
+        }
         _ => meta_u32(&content, &format!("{want}.context_length"))
             .with_context(|| format!("{}: GGUF has no `{want}.context_length`", path.display()))?,
     };
@@ -162,6 +191,10 @@ pub fn load_gguf(path: &Path, arch: &str, device: &Device) -> Result<GgufModel> 
             quantized_qwen2::ModelWeights::from_gguf(content, &mut file, device)
                 .with_context(ctx)?,
         ),
+        "quantized-gemma3" => Backend::QuantizedGemma3(Box::new(
+            quantized_gemma3::ModelWeights::from_gguf(content, &mut file, max_seq_len, device)
+                .with_context(ctx)?,
+        )),
         _ => Backend::QuantizedQwen3(
             quantized_qwen3::ModelWeights::from_gguf(content, &mut file, device)
                 .with_context(ctx)?,
