@@ -14,6 +14,8 @@ pub const DEFAULT_WARMUP: usize = 10;
 pub const DEFAULT_QUERIES: usize = 1000;
 /// Metered queries per repetition for the default suite.
 pub const DEFAULT_SUITE_QUERIES: usize = 200;
+/// Metered queries per repetition for the default suite's generation tasks.
+pub const DEFAULT_SUITE_GENERATION_QUERIES: usize = 100;
 
 /// Protocol options shared by `frugalbench run` and `frugalbench plan`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -23,7 +25,7 @@ pub struct ProtocolArgs {
     #[arg(long, value_name = "FILE")]
     pub dataset: Option<PathBuf>,
     /// Metered queries per repetition (the dataset is cycled if shorter)
-    /// [default: 1000 for named models, 200 for the default suite].
+    /// [default: 1000 for named models; the default suite: 200, 100 for generation].
     #[arg(long, short = 'n', value_name = "N")]
     pub queries: Option<usize>,
     /// How many times the metered block is repeated (for a confidence

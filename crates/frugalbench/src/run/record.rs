@@ -128,7 +128,7 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
 
     let commit = env!("FRUGALBENCH_GIT_COMMIT");
     // As planned; an interrupted run's repetitions record how many were done.
-    let queries = plan.queries as u64;
+    let queries = plan.queries_for(task) as u64;
     let record = RunRecord {
         harness: Harness {
             version: env!("CARGO_PKG_VERSION").into(),

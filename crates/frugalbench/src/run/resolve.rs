@@ -13,7 +13,10 @@ use frugalbench_workloads::{fetch, Task};
 
 use super::protocol;
 use super::RunArgs;
-use crate::protocol_args::{check_job, check_out_dir, DEFAULT_QUERIES, DEFAULT_SUITE_QUERIES};
+use crate::protocol_args::{
+    check_job, check_out_dir, DEFAULT_QUERIES, DEFAULT_SUITE_GENERATION_QUERIES,
+    DEFAULT_SUITE_QUERIES,
+};
 
 /// One (model, task) job.
 #[derive(Debug, Clone)]
@@ -37,8 +40,10 @@ pub struct RunPlan {
     pub jobs: Vec<Job>,
     /// The evaluation data of each task, read and checked before any metering.
     pub datasets: BTreeMap<Task, LoadedDataset>,
-    /// Metered queries per repetition.
-    pub queries: usize,
+    /// Metered queries per repetition, as given (`--queries`).
+    pub queries_given: Option<usize>,
+    /// The default suite (no `--model`): fewer queries by default.
+    pub suite: bool,
     pub repetitions: usize,
     pub warmup: usize,
     pub batch_size: usize,
@@ -90,15 +95,11 @@ impl RunPlan {
                 });
             }
         }
-        let default_queries = if args.models.is_empty() {
-            DEFAULT_SUITE_QUERIES
-        } else {
-            DEFAULT_QUERIES
-        };
         Ok(RunPlan {
             jobs,
             datasets,
-            queries: args.protocol.queries.unwrap_or(default_queries),
+            queries_given: args.protocol.queries,
+            suite: args.models.is_empty(),
             repetitions: args.protocol.repetitions(),
             warmup: args.protocol.warmup(),
             batch_size: args.batch_size,
@@ -128,10 +129,24 @@ impl RunPlan {
         })
     }
 
+    /// Metered queries per repetition for `task`: `--queries`, else 1000 for named models; the
+    /// default suite meters 200 per repetition, 100 for the generation tasks (an LLM query costs
+    /// tens of encoder queries), so the whole suite stays near a quarter of an hour on 2 cores.
+    pub fn queries_for(&self, task: Task) -> usize {
+        match (self.queries_given, self.suite) {
+            (Some(q), _) => q,
+            (None, false) => DEFAULT_QUERIES,
+            (None, true) if matches!(task, Task::TextGeneration | Task::Summarization) => {
+                DEFAULT_SUITE_GENERATION_QUERIES
+            }
+            (None, true) => DEFAULT_SUITE_QUERIES,
+        }
+    }
+
     /// The protocol's settings for a task.
     pub fn protocol_for(&self, task: Task) -> protocol::Settings {
         protocol::Settings {
-            queries: self.queries,
+            queries: self.queries_for(task),
             repetitions: self.repetitions,
             warmup: self.warmup,
             batch_size: self.batch_size,
