@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{assert_one_error_line, bin, json_stdout, stderr};
+use common::{assert_one_error_line, bin, json_stdout, signal_after, stderr};
 use frugalbench_meter::fake::{FakeLayout, FakePowercap};
 
 mod common;
@@ -255,13 +255,7 @@ fn ctrl_c_during_the_idle_baseline_stops_before_the_command() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(1));
-    assert!(std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let o = child.wait_with_output().unwrap();
+    let o = signal_after(child, 1, "INT");
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert!(
         started.elapsed() < Duration::from_secs(10),

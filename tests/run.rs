@@ -3,11 +3,10 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use common::{
-    assert_one_error_line, bin, json_files, json_stdout, read_valid_result, stderr, tiny_bert,
-    write_similarity_pairs,
+    assert_one_error_line, bin, json_files, json_stdout, read_valid_result, signal_after, stderr,
+    tiny_bert, write_similarity_pairs,
 };
 
 use serde_json::Value;
@@ -326,14 +325,7 @@ fn ctrl_c_saves_an_interrupted_result() {
         .unwrap();
     // Wait until the model is loaded and queries are being metered: the
     // timeline starts filling; give it a few seconds on a slow machine.
-    std::thread::sleep(Duration::from_secs(4));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let o = child.wait_with_output().unwrap();
+    let o = signal_after(child, 4, "INT");
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     let files = json_files(&s.out);
     assert_eq!(files.len(), 1, "{files:?}\n{}", stderr(&o));
@@ -381,14 +373,7 @@ fn ctrl_c_during_warm_up_on_rapl_records_measured_with_no_repetition() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(4));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let o = child.wait_with_output().unwrap();
+    let o = signal_after(child, 4, "INT");
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     let files = json_files(&s.out);
     assert_eq!(files.len(), 1, "{files:?}\n{}", stderr(&o));
@@ -427,14 +412,7 @@ fn sigterm_during_the_quality_pass_gives_interrupted_without_quality() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(5));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let o = child.wait_with_output().unwrap();
+    let o = signal_after(child, 5, "TERM");
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     let files = json_files(&s.out);
     assert_eq!(files.len(), 1, "{files:?}\n{}", stderr(&o));

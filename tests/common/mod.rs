@@ -107,3 +107,15 @@ pub fn write_similarity_pairs(path: &Path) {
     }
     std::fs::write(path, pairs).unwrap();
 }
+
+/// Waits `secs` seconds, sends `signal` (e.g. `INT`, `TERM`) to `child` and collects its output.
+pub fn signal_after(child: std::process::Child, secs: u64, signal: &str) -> Output {
+    std::thread::sleep(std::time::Duration::from_secs(secs));
+    let sent = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{signal} failed");
+    child.wait_with_output().unwrap()
+}

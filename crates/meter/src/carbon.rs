@@ -29,24 +29,8 @@ pub struct GridRow {
 
 /// Parses a grid table (`alpha2,alpha3,country,g_co2e_per_kwh,year`, `#` comments).
 pub fn parse_grid_table(text: &str, origin: &str) -> anyhow::Result<Vec<GridRow>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .comment(Some(b'#'))
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
     let expected = ["alpha2", "alpha3", "country", "g_co2e_per_kwh", "year"];
-    let headers: Vec<String> = rdr
-        .headers()
-        .with_context(|| format!("{origin}: cannot read the header"))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if headers != expected {
-        bail!(
-            "{origin}: header must be {}, found {}",
-            expected.join(","),
-            headers.join(",")
-        );
-    }
+    let mut rdr = crate::csv_table::reader(text, origin, &expected)?;
     let mut rows = Vec::new();
     for rec in rdr.records() {
         let rec = rec.with_context(|| format!("{origin}: malformed CSV"))?;

@@ -103,22 +103,8 @@ impl TdpTable {
     /// Parses a table: `pattern,tdp_w,threads,source`, `#` comments; `origin` names
     /// the file in errors.
     pub fn parse(text: &str, origin: &str) -> anyhow::Result<TdpTable> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        let headers = rdr
-            .headers()
-            .with_context(|| format!("{origin}: cannot read the header"))?
-            .clone();
         let expected = ["pattern", "tdp_w", "threads", "source"];
-        if headers.iter().collect::<Vec<_>>() != expected {
-            bail!(
-                "{origin}: header must be {:?}, found {:?}",
-                expected.join(","),
-                headers.iter().collect::<Vec<_>>().join(",")
-            );
-        }
+        let mut rdr = crate::csv_table::reader(text, origin, &expected)?;
         let mut rows = Vec::new();
         for rec in rdr.records() {
             let rec = rec.with_context(|| format!("{origin}: malformed CSV"))?;
@@ -226,14 +212,6 @@ impl VcpuWattsTable {
     /// Parses a table (header `microarchitecture,vendor,min_w,max_w,min_w_p10,max_w_p10,
     /// min_w_p90,max_w_p90,servers,ccf_architecture`, `#` comments).
     pub fn parse(text: &str, origin: &str) -> anyhow::Result<VcpuWattsTable> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        let headers = rdr
-            .headers()
-            .with_context(|| format!("{origin}: cannot read the header"))?
-            .clone();
         let expected = [
             "microarchitecture",
             "vendor",
@@ -246,9 +224,7 @@ impl VcpuWattsTable {
             "servers",
             "ccf_architecture",
         ];
-        if headers.iter().collect::<Vec<_>>() != expected {
-            bail!("{origin}: header must be {:?}", expected.join(","));
-        }
+        let mut rdr = crate::csv_table::reader(text, origin, &expected)?;
         let mut rows = Vec::new();
         for rec in rdr.records() {
             let rec = rec.with_context(|| format!("{origin}: malformed CSV"))?;

@@ -10,6 +10,7 @@
 
 pub mod carbon;
 mod config;
+mod csv_table;
 mod domain;
 pub mod estimate;
 #[cfg(feature = "testing")]
