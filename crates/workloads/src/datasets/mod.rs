@@ -14,7 +14,8 @@
 //!   when there is no `prompt`), `choices` (at least 2 non-empty strings; in CSV a JSON array in
 //!   the cell) and `answer` (the 0-based index of the right choice).
 //!
-//! The format follows the extension: `.jsonl`/`.ndjson` or `.csv`.
+//! The format follows the extension: `.jsonl`/`.ndjson` or `.csv`. Audio and image rows name their
+//! media by path ([`media::Media`]), relative to the dataset file.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
 
 use crate::Task;
+
+pub mod media;
+pub use media::Media;
 
 /// A sentence-similarity row: two sentences and a gold score (any scale).
 #[derive(Debug, Clone, PartialEq)]
@@ -150,14 +154,14 @@ impl LoadedDataset {
 }
 
 /// The shipped default datasets, embedded at build time.
-const BUILTIN_SIMILARITY: &str = include_str!("../../../datasets/sentence-similarity.jsonl");
-const BUILTIN_CLASSIFICATION: &str = include_str!("../../../datasets/text-classification.jsonl");
-const BUILTIN_SUMMARIZATION: &str = include_str!("../../../datasets/summarization.jsonl");
-const BUILTIN_QA: &str = include_str!("../../../datasets/question-answering.jsonl");
+const BUILTIN_SIMILARITY: &str = include_str!("../../../../datasets/sentence-similarity.jsonl");
+const BUILTIN_CLASSIFICATION: &str = include_str!("../../../../datasets/text-classification.jsonl");
+const BUILTIN_SUMMARIZATION: &str = include_str!("../../../../datasets/summarization.jsonl");
+const BUILTIN_QA: &str = include_str!("../../../../datasets/question-answering.jsonl");
 /// The default text-generation set is the multiple-choice questions (scored by log-likelihood
 /// beside the metered generation); `datasets/text-generation.jsonl`, open prompts without gold
 /// answers, is still shipped for `--dataset`.
-const BUILTIN_GENERATION: &str = include_str!("../../../datasets/text-generation-mc.jsonl");
+const BUILTIN_GENERATION: &str = include_str!("../../../../datasets/text-generation-mc.jsonl");
 
 /// The file name (without `.jsonl`) of `task`'s builtin set, which is also its id after
 /// `frugalbench/`.
