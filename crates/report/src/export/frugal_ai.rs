@@ -14,7 +14,8 @@
 //! - `accuracy`: the result's accuracy (`null` when the task has none).
 //! - `emissions_data`: CodeCarbon's `EmissionsData` fields as the template cleans them (without
 //!   `timestamp`, `project_name`, `experiment_id`, `latitude`, `longitude`), from the same
-//!   mapping as the CodeCarbon CSV export; units as CodeCarbon (kWh, kg, W); unknown ones `null`.
+//!   mapping as the CodeCarbon CSV export; units as CodeCarbon (kWh, kg, W); unknown ones `null`;
+//!   it covers every metered repetition (one with `--preset frugal-ai`).
 //! - `submission_timestamp`: when the run finished (RFC 3339, UTC).
 //! - `api_route`: `/text`, `/image` or `/audio` by task (`null` for tasks the challenge lacks).
 //! - `dataset_config`: the dataset id, `test_size` (`null`: the split's share is not in the
@@ -92,6 +93,8 @@ fn emissions_data(l: &Loaded) -> Value {
             Value::Null
         } else if TEXT.contains(name) || *name == "tracking_mode" || *name == "on_cloud" {
             Value::String(value)
+        } else if let Ok(n) = value.parse::<i64>() {
+            Value::from(n)
         } else {
             value
                 .parse::<f64>()
