@@ -57,13 +57,11 @@ impl LabelStars {
                 stars,
                 of,
                 rule,
-                pool: Some(p),
-            } => {
-                format!(
-                    "{stars} of 5 stars · {} rule · {of} reference results",
-                    rule.as_str()
-                ) + &format!(" · pool {}", p.version)
-            }
+                pool: Some(_),
+            } => format!(
+                "{stars} of 5 stars · {} rule among {of} reference results",
+                rule.as_str()
+            ),
             LabelStars::NotRated(why) => why.clone(),
         }
     }
