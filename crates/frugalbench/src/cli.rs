@@ -42,6 +42,8 @@ pub enum Command {
     Plan(crate::plan::Args),
     /// Check a plan's jobs (done, failed, missing) and gather their results.
     Collect(crate::collect::Args),
+    /// List the presets (`run --preset NAME`): the anchors' protocols and what each fixes.
+    Presets(crate::presets::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -82,6 +84,7 @@ pub fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::Export(args) => crate::export::run(&args),
         Command::Plan(args) => crate::plan::run(&args),
         Command::Collect(args) => crate::collect::run(&args),
+        Command::Presets(args) => crate::presets::run(&args),
     }
 }
 

@@ -1,11 +1,11 @@
-//! `frugalbench export --format codecarbon-csv|boamps RESULTS... [--out FILE]`: results in other
+//! `frugalbench export --format codecarbon-csv|boamps|frugal-ai RESULTS... [--out FILE]`: results in other
 //! tools' formats ([`frugalbench_report::export`]).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use frugalbench_report::export::{Boamps, CodecarbonCsv, Exporter};
+use frugalbench_report::export::{Boamps, CodecarbonCsv, Exporter, FrugalAi};
 use frugalbench_report::inputs::{load_all_or_fail, Loaded};
 use frugalbench_report::write_atomic;
 
@@ -18,6 +18,10 @@ pub enum Format {
     /// several → a JSON array of reports; energy in kWh, each measure labelled measured or
     /// estimated.
     Boamps,
+    /// The Frugal AI Challenge's submission record (one JSON object per result; an array for
+    /// several). Needs results that metered the whole test split once per repetition
+    /// (`run --preset frugal-ai`).
+    FrugalAi,
 }
 
 impl Format {
@@ -28,6 +32,11 @@ impl Format {
                 project_name: args.project_name.clone(),
             }),
             Format::Boamps => Box::new(Boamps),
+            Format::FrugalAi => Box::new(FrugalAi {
+                username: args.username.clone(),
+                space_url: args.space_url.clone(),
+                model_description: args.model_description.clone(),
+            }),
         }
     }
 }
@@ -47,6 +56,15 @@ pub struct Args {
     /// Prefix of CodeCarbon's project_name column (`<prefix>/<task>/<model>`).
     #[arg(long, value_name = "NAME", default_value = "frugalbench")]
     pub project_name: String,
+    /// frugal-ai: the submitter's Hugging Face user name [default: null].
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+    /// frugal-ai: the submission's Space URL [default: null].
+    #[arg(long, value_name = "URL")]
+    pub space_url: Option<String>,
+    /// frugal-ai: the model description [default: `<model> (<arch>, <dtype>), frugalbench <version>`].
+    #[arg(long, value_name = "TEXT")]
+    pub model_description: Option<String>,
 }
 
 pub fn run(args: &Args) -> Result<i32> {

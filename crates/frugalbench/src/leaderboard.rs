@@ -8,7 +8,8 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use frugalbench_report::board::build_board;
+use frugalbench_report::board::build_board_against;
+use frugalbench_report::board::pool::ReferencePool;
 use frugalbench_report::board::site::write_site;
 use frugalbench_report::board::stars::StarRule;
 use frugalbench_report::display::sanitize;
@@ -33,18 +34,38 @@ pub struct Args {
     /// earlier frugalbench site).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Star rule.
-    #[arg(long, value_enum, default_value_t = Stars::Quintile)]
-    pub stars: Stars,
+    /// Star rule [default: equal-width when every result followed `--preset
+    /// ai-energy-score` (its rule), else quintile].
+    #[arg(long, value_enum)]
+    pub stars: Option<Stars>,
+    /// Rate against this reference pool (a folder with manifest.json and results/, e.g.
+    /// reference-pools/2026.12-cpu) instead of only the results at hand: each result gets
+    /// stars among the pool's results of its task, hardware class and method.
+    #[arg(long, value_name = "DIR")]
+    pub reference_pool: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> Result<i32> {
+    let pool = args
+        .reference_pool
+        .as_deref()
+        .map(ReferencePool::load)
+        .transpose()?;
     let inputs = load_inputs(&args.results)?;
+    let aies_only = !inputs.loaded.is_empty()
+        && inputs.loaded.iter().all(|l| {
+            l.result
+                .preset
+                .as_ref()
+                .is_some_and(|p| p.name == "ai-energy-score")
+        });
     let rule = match args.stars {
-        Stars::Quintile => StarRule::Quintile,
-        Stars::EqualWidth => StarRule::EqualWidth,
+        Some(Stars::Quintile) => StarRule::Quintile,
+        Some(Stars::EqualWidth) => StarRule::EqualWidth,
+        None if aies_only => StarRule::EqualWidth,
+        None => StarRule::Quintile,
     };
-    let board = build_board(&inputs, rule, chrono::Utc::now());
+    let board = build_board_against(&inputs, rule, chrono::Utc::now(), pool.as_ref());
     let site = write_site(&board, &args.out)?;
     // Paths, reasons and warnings quote file names and values of the files: sanitised so no
     // control or bidi character reaches the terminal.

@@ -13,6 +13,7 @@ mod leaderboard;
 mod measure;
 mod meter_args;
 mod plan;
+mod presets;
 mod probe;
 mod protocol_args;
 mod report_cmd;

@@ -37,6 +37,10 @@ pub struct RunArgs {
     /// models declare.
     #[arg(long, value_name = "TASK")]
     pub task: Option<Task>,
+    /// Follow an anchor's protocol: `ai-energy-score` or `frugal-ai` (`frugalbench presets`
+    /// lists what each fixes). Options given explicitly override the preset's values.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
     #[command(flatten)]
     pub protocol: ProtocolArgs,
     /// Queries per forward pass (text generation supports 1 only).
@@ -84,8 +88,10 @@ pub struct RunArgs {
 
 /// `frugalbench run`; `matches` are the parsed `run` options (where each came from).
 pub fn run(args: &RunArgs, matches: &clap::ArgMatches) -> Result<i32> {
+    crate::presets::check_not_in_plan(args)?;
     if args.plan.is_none() {
-        return execute(&RunPlan::resolve(args)?);
+        let (args, preset) = crate::presets::apply(args, matches)?;
+        return execute(&RunPlan::resolve_with(&args, preset)?);
     }
     // A job of a plan: the plan supplies model, task and settings, and a
     // failure leaves an error file in the plan instead of a result.

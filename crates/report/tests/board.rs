@@ -86,8 +86,10 @@ fn board_ranks_stars_and_marks_the_front_honestly() {
     assert_eq!(models, ["tiny", "mid", "hostile <b>", "big", "worst"]);
     let ranks: Vec<usize> = t.rows.iter().map(|r| r.rank).collect();
     assert_eq!(ranks, [1, 2, 3, 4, 5]);
-    let stars: Vec<u8> = t.rows.iter().map(|r| r.stars).collect();
-    assert_eq!(stars, [5, 4, 3, 2, 1]);
+    let stars: Vec<Option<u8>> = t.rows.iter().map(|r| r.stars).collect();
+    assert_eq!(stars, [5, 4, 3, 2, 1].map(Some));
+    assert_eq!(t.rating.pool_size, 5);
+    assert_eq!(t.rating.not_rated, None);
     let front: Vec<Option<bool>> = t.rows.iter().map(|r| r.pareto).collect();
     // tiny (cheapest), mid (more accurate than tiny), big (most accurate) are on the front.
     assert_eq!(
@@ -101,10 +103,16 @@ fn board_ranks_stars_and_marks_the_front_honestly() {
     assert_eq!(board.tables[1].method, OverallMethod::Estimated);
 
     let eq = build_board(&inputs, StarRule::EqualWidth, Utc::now());
-    let stars: Vec<u8> = eq.tables[0].rows.iter().map(|r| r.stars).collect();
+    let stars: Vec<Option<u8>> = eq.tables[0].rows.iter().map(|r| r.stars).collect();
     // Wh ∝ 0.3, 1.5, 2, 4, 5: bands of width 0.94 from 0.3; band ⌊5·(x − 0.3)/4.7⌋ =
     // 0, 1 (1.28), 1 (1.81), 3 (3.94), 4 → 5, 4, 4, 2, 1 stars.
-    assert_eq!(stars, [5, 4, 4, 2, 1]);
+    assert_eq!(stars, [5, 4, 4, 2, 1].map(Some));
+    // The estimated table holds one model: not rated.
+    assert!(board.tables[1].rows.iter().all(|r| r.stars.is_none()));
+    assert_eq!(
+        board.tables[1].rating.not_rated.as_deref(),
+        Some("not rated (1 models; at least 5 needed)")
+    );
 }
 
 #[test]

@@ -134,6 +134,8 @@ impl RunRecord {
             finished_at: self.finished_at,
             slurm: self.slurm,
             timeline_csv: self.timeline_csv,
+            // Set by the caller from the finished result (it reads the energy figures).
+            preset: None,
         }
     }
 }

@@ -49,6 +49,39 @@ pub struct RunResult {
     /// File name (not path) of the sibling power-timeline CSV in the same folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline_csv: Option<String>,
+    /// The preset (`--preset`) the run followed, with every setting it fixed; absent without
+    /// one (and in files written before presets existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<PresetRecord>,
+}
+
+/// A preset a run followed: an anchor's protocol in one flag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PresetRecord {
+    /// `ai-energy-score`, `frugal-ai`.
+    pub name: String,
+    /// The protocol it reproduces, in words.
+    pub anchor: String,
+    /// Every setting the preset fixes, as the run used it (after explicit flags), by name.
+    pub settings: BTreeMap<String, serde_json::Value>,
+    /// Settings given explicitly on the command line that replaced the preset's value
+    /// (option names, e.g. `--queries`).
+    #[serde(default)]
+    pub overridden: Vec<String>,
+    /// The GPU-only energy the AI Energy Score reports (it counts GPU energy only), beside the
+    /// whole-machine figure in `energy`; absent for presets that do not report it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_only: Option<GpuOnly>,
+}
+
+/// GPU-only energy of a run: the `gpu` domains of `energy.by_source`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuOnly {
+    /// Wh per 1,000 queries over the GPU domains; `null` when no GPU was metered.
+    pub wh_per_1000_queries: Option<f64>,
+    /// Why `wh_per_1000_queries` is `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The frugalbench build that produced the result.

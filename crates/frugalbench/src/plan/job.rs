@@ -18,8 +18,9 @@ use super::format::{self, Plan, PlanJob};
 use crate::run::RunArgs;
 
 /// `run` options a plan job sets itself; `--extra-run-args` may not set them.
-pub const PLAN_OWNED: [&str; 11] = [
+pub const PLAN_OWNED: [&str; 12] = [
     "models",
+    "preset",
     "task",
     "dataset",
     "queries",

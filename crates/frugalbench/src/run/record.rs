@@ -192,7 +192,11 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
         slurm: slurm_from_env(),
         timeline_csv: None,
     };
-    Ok(record.into_result())
+    let mut result = record.into_result();
+    if let Some(preset) = &plan.preset {
+        result.preset = Some(preset.record(&result));
+    }
+    Ok(result)
 }
 
 /// The Slurm job this run belongs to, from the variables Slurm sets.

@@ -62,11 +62,21 @@ pub struct RunPlan {
     pub json: bool,
     /// A planned job stops at its first error, which goes whole into its error file.
     pub stop_on_error: bool,
+    /// The preset (`--preset`) the run follows, with the options that overrode it.
+    pub preset: Option<crate::presets::Applied>,
 }
 
 impl RunPlan {
     /// Checks every option and resolves it; reads the catalogue and the datasets.
     pub fn resolve(args: &RunArgs) -> Result<RunPlan> {
+        Self::resolve_with(args, None)
+    }
+
+    /// [`RunPlan::resolve`] for options a preset has filled in ([`crate::presets::apply`]).
+    pub fn resolve_with(
+        args: &RunArgs,
+        preset: Option<crate::presets::Applied>,
+    ) -> Result<RunPlan> {
         args.protocol.check()?;
         if args.batch_size == 0 {
             bail!("--batch-size must be at least 1");
@@ -89,9 +99,11 @@ impl RunPlan {
         let mut datasets = BTreeMap::new();
         for job in &jobs {
             if let std::collections::btree_map::Entry::Vacant(slot) = datasets.entry(job.task) {
-                slot.insert(match &args.protocol.dataset {
-                    Some(path) => datasets::load(job.task, path)?,
-                    None => datasets::builtin(job.task)?,
+                slot.insert(match (&args.protocol.dataset, &preset) {
+                    (Some(path), _) => datasets::load(job.task, path)?,
+                    // MERGE(issue 13a): resolve the preset's catalogue dataset here.
+                    (None, Some(p)) => return Err(p.missing_dataset(job.task)),
+                    (None, None) => datasets::builtin(job.task)?,
                 });
             }
         }
@@ -126,6 +138,7 @@ impl RunPlan {
             save_outputs: args.save_outputs,
             json: args.json,
             stop_on_error: args.plan.is_some(),
+            preset,
         })
     }
 
@@ -133,6 +146,10 @@ impl RunPlan {
     /// default suite meters 200 per repetition, 100 for the generation tasks (an LLM query costs
     /// tens of encoder queries), so the whole suite stays near a quarter of an hour on 2 cores.
     pub fn queries_for(&self, task: Task) -> usize {
+        if self.queries_given.is_none() && self.preset.as_ref().is_some_and(|p| p.whole_split()) {
+            // The whole evaluation split, once (the Frugal AI Challenge's protocol).
+            return self.datasets.get(&task).map_or(1, |d| d.eval_len().max(1));
+        }
         match (self.queries_given, self.suite) {
             (Some(q), _) => q,
             (None, false) => DEFAULT_QUERIES,

@@ -232,7 +232,7 @@ impl Chart for EnergyBars<'_> {
                     (0.0, at(i) - 0.35),
                     (x(r.wh_per_1000_queries), at(i) + 0.35),
                 ],
-                star_color(r.stars).filled(),
+                r.stars.map_or(GREY, star_color).filled(),
             )
         }))?;
         for (i, r) in rows.iter().enumerate() {
@@ -247,7 +247,10 @@ impl Chart for EnergyBars<'_> {
                 .wh_per_1000_ci95
                 .map_or(r.wh_per_1000_queries, |c| c[1].max(r.wh_per_1000_queries));
             chart.draw_series(std::iter::once(Text::new(
-                format!("  {} ({}★)", num(r.wh_per_1000_queries), r.stars),
+                match r.stars {
+                    Some(s) => format!("  {} ({s}★)", num(r.wh_per_1000_queries)),
+                    None => format!("  {} (not rated)", num(r.wh_per_1000_queries)),
+                },
                 (x(end), y),
                 (FONT, 13)
                     .into_font()

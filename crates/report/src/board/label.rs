@@ -1,24 +1,70 @@
-//! An energy label per model, in the spirit of the AI Energy Score label: model, task, Wh per
-//! 1,000 queries, stars, hardware, date and method — and a loud `ESTIMATED` band when the
-//! energy is not measured. Drawn with plotters, so it comes as SVG and PNG like the charts.
+//! An energy label per model, carrying the AI Energy Score label's fields (model, date, task,
+//! hardware, Wh per 1,000 queries, stars) plus frugalbench's own (quality, method and sources,
+//! the 95% CI, the GPU-only figure when a GPU was metered, the reference pool stars were given
+//! against) — and a loud `ESTIMATED` band when the energy is not measured. A pool too small to
+//! rate prints "not rated (n models; at least 5 needed)" where the stars would be. Drawn with
+//! plotters, so it comes as SVG and PNG like the charts.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::charts::{shorten, star_color, Chart, DrawResult};
-use super::rank::Row;
+use super::pool::PoolRef;
+use super::rank::{Rating, Row};
 use super::stars::StarRule;
 use crate::display::{num, sanitize};
 use crate::result::{OverallMethod, RunResult, Task};
 
-/// Stars of a label and the group they were given in.
+/// Stars of a label and the pool they were given in.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LabelStars {
-    pub stars: u8,
-    /// Models in the group.
-    pub of: usize,
-    pub rule: StarRule,
+pub enum LabelStars {
+    Rated {
+        stars: u8,
+        /// Results in the pool (the board's models, or the reference pool's entries).
+        of: usize,
+        rule: StarRule,
+        /// The reference pool, when rated against one (its version and date are printed).
+        pool: Option<PoolRef>,
+    },
+    /// The pool was too small: the text says so (`not rated (n models; at least 5 needed)`).
+    NotRated(String),
+}
+
+impl LabelStars {
+    /// Filled stars (0 when not rated).
+    pub fn filled(&self) -> u8 {
+        match self {
+            LabelStars::Rated { stars, .. } => *stars,
+            LabelStars::NotRated(_) => 0,
+        }
+    }
+
+    /// The line under the stars.
+    pub fn note(&self) -> String {
+        match self {
+            LabelStars::Rated {
+                stars,
+                of,
+                rule,
+                pool: None,
+            } => format!(
+                "{stars} of 5 stars · {} rule among {of} model{}",
+                rule.as_str(),
+                if *of == 1 { "" } else { "s" }
+            ),
+            LabelStars::Rated {
+                stars,
+                of,
+                rule,
+                pool: Some(_),
+            } => format!(
+                "{stars} of 5 stars · {} rule among {of} reference results",
+                rule.as_str()
+            ),
+            LabelStars::NotRated(why) => why.clone(),
+        }
+    }
 }
 
 /// What a label shows.
@@ -29,8 +75,16 @@ pub struct Label {
     pub wh_per_1000_queries: f64,
     /// The estimate's low–high range of Wh per 1,000 queries (`None` when measured).
     pub wh_range: Option<[f64; 2]>,
+    /// 95% CI of the mean, Wh/1k, when the run had ≥ 2 repetitions.
+    pub ci95: Option<[f64; 2]>,
+    /// GPU-only Wh/1k (the AI Energy Score's figure), when a GPU was metered.
+    pub gpu_wh_per_1000_queries: Option<f64>,
     /// `None` for a single run (stars only exist within a board).
     pub stars: Option<LabelStars>,
+    /// The reference pool the stars were rated against: `reference pool V (DATE)`.
+    pub reference: Option<String>,
+    /// The preset the run followed, if any.
+    pub preset: Option<String>,
     pub quality: Option<(String, f64)>,
     pub hardware: String,
     /// `YYYY-MM-DD` of the run.
@@ -48,17 +102,29 @@ fn clean(s: &str) -> String {
 impl Label {
     /// The label of a board row. Every text is [`sanitize`]d: control and bidi characters
     /// never reach the SVG or PNG.
-    pub fn from_row(task: Task, row: &Row, of: usize, rule: StarRule) -> Label {
+    pub fn from_row(task: Task, row: &Row, rating: &Rating) -> Label {
+        let stars = match (row.stars, &rating.not_rated) {
+            (Some(stars), _) => LabelStars::Rated {
+                stars,
+                of: rating.pool_size,
+                rule: rating.rule,
+                pool: rating.reference_pool.clone(),
+            },
+            (None, Some(why)) => LabelStars::NotRated(clean(why)),
+            (None, None) => {
+                LabelStars::NotRated(super::stars::not_rated_text(rating.pool_size, "models"))
+            }
+        };
         Label {
             model: clean(&row.model),
             task,
             wh_per_1000_queries: row.wh_per_1000_queries,
             wh_range: row.wh_per_1000_range,
-            stars: Some(LabelStars {
-                stars: row.stars,
-                of,
-                rule,
-            }),
+            ci95: row.wh_per_1000_ci95,
+            gpu_wh_per_1000_queries: row.gpu_wh_per_1000_queries,
+            stars: Some(stars),
+            reference: rating.reference_pool.as_ref().map(|p| clean(&p.describe())),
+            preset: row.preset.as_deref().map(clean),
             quality: row.quality_metric.as_deref().map(clean).zip(row.quality),
             hardware: clean(&row.hardware),
             date: row.started_at.format("%Y-%m-%d").to_string(),
@@ -74,7 +140,16 @@ impl Label {
             task: r.task,
             wh_per_1000_queries: r.energy.wh_per_1000_queries,
             wh_range: r.energy.wh_range(),
+            ci95: r.energy.ci95_display().map(|[lo, hi]| {
+                [
+                    crate::wh_per_1000_queries(lo),
+                    crate::wh_per_1000_queries(hi),
+                ]
+            }),
+            gpu_wh_per_1000_queries: super::rank::gpu_wh_per_1000_queries(r),
             stars: None,
+            reference: None,
+            preset: r.preset.as_ref().map(|p| clean(&p.name)),
             quality: r.quality.as_ref().map(|q| (clean(&q.metric), q.value)),
             hardware: clean(&super::rank::hardware_class(r)),
             date: r.started_at.format("%Y-%m-%d").to_string(),
@@ -85,7 +160,7 @@ impl Label {
 }
 
 const W: i32 = 420;
-const H: i32 = 600;
+const H: i32 = 690;
 const FONT: &str = "sans-serif";
 const INK: RGBColor = RGBColor(33, 33, 33);
 const MUTED: RGBColor = RGBColor(100, 100, 100);
@@ -144,7 +219,7 @@ impl Chart for Label {
             text(16, &MUTED, HPos::Center),
         ))?;
         // Stars.
-        let filled = self.stars.as_ref().map_or(0, |s| s.stars);
+        let filled = self.stars.as_ref().map_or(0, LabelStars::filled);
         let gold = RGBColor(245, 180, 0);
         let empty = RGBColor(215, 215, 215);
         for k in 0..5 {
@@ -157,22 +232,19 @@ impl Chart for Label {
             root.draw(&PathElement::new(outline, MUTED.stroke_width(1)))?;
         }
         let star_note = match &self.stars {
-            Some(s) => format!(
-                "{} of 5 stars · {} rule among {} model{}",
-                s.stars,
-                s.rule.as_str(),
-                s.of,
-                if s.of == 1 { "" } else { "s" }
-            ),
+            Some(s) => s.note(),
             None => "stars are given on a leaderboard, among comparable models".into(),
         };
         root.draw(&Text::new(
-            star_note,
+            shorten(&star_note, 62),
             (W / 2, 236),
-            text(13, &MUTED, HPos::Center),
+            text(12, &MUTED, HPos::Center),
         ))?;
         // The figure.
-        let band = self.stars.as_ref().map_or(MUTED, |s| star_color(s.stars));
+        let band = match &self.stars {
+            Some(LabelStars::Rated { stars, .. }) => star_color(*stars),
+            _ => MUTED,
+        };
         root.draw(&Rectangle::new(
             [(24, 258), (W - 25, 366)],
             band.mix(0.15).filled(),
@@ -221,8 +293,20 @@ impl Chart for Label {
             .map_or("not computed".to_string(), |(m, v)| {
                 format!("{} {}", shorten(m, 20), num(*v))
             });
-        let lines = [
+        let ci = self
+            .ci95
+            .map_or("one repetition: no CI".to_string(), |[lo, hi]| {
+                format!("{}–{} Wh/1k", num(lo), num(hi))
+            });
+        let gpu = self
+            .gpu_wh_per_1000_queries
+            .map_or("no GPU metered".to_string(), |g| {
+                format!("{} Wh/1k", num(g))
+            });
+        let mut lines = vec![
             ("quality", quality),
+            ("95% CI", ci),
+            ("GPU only", gpu),
             ("hardware", shorten(&self.hardware, 40)),
             ("date", self.date.clone()),
             (
@@ -230,8 +314,14 @@ impl Chart for Label {
                 format!("{} ({})", self.method.as_str(), self.sources),
             ),
         ];
+        if let Some(r) = &self.reference {
+            lines.push(("rated vs", shorten(r, 40)));
+        }
+        if let Some(p) = &self.preset {
+            lines.push(("preset", shorten(p, 40)));
+        }
         for (i, (k, v)) in lines.iter().enumerate() {
-            let y = 440 + i as i32 * 30;
+            let y = 436 + i as i32 * 28;
             root.draw(&Text::new(
                 k.to_string(),
                 (30, y),
@@ -269,7 +359,11 @@ mod tests {
             task: Task::SentenceSimilarity,
             wh_per_1000_queries: 0.07,
             wh_range,
+            ci95: None,
+            gpu_wh_per_1000_queries: None,
             stars: None,
+            reference: None,
+            preset: None,
             quality: None,
             hardware: "CPU x".into(),
             date: "2026-12-03".into(),

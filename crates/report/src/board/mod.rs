@@ -2,7 +2,8 @@
 //! write, one file per job.
 //!
 //! - [`rank`]: results grouped into tables of comparable figures, ranked ([`build_board`]).
-//! - [`stars`]: 1 to 5 energy stars within a table.
+//! - [`stars`]: 1 to 5 energy stars within a table (none for pools under 5 results).
+//! - [`pool`]: reference pools stars can be given against (`--reference-pool`).
 //! - [`pareto`]: the accuracy-vs-energy Pareto front within a table.
 //! - [`charts`]: bar charts, Pareto scatter, power timeline (SVG and PNG).
 //! - [`label`]: the energy label of one model.
@@ -15,9 +16,13 @@
 pub mod charts;
 pub mod label;
 pub mod pareto;
+pub mod pool;
 pub mod rank;
 pub mod run_report;
 pub mod site;
 pub mod stars;
 
-pub use rank::{build_board, hardware_class, slugify, sources, Board, NotRanked, Row, Table};
+pub use rank::{
+    build_board, build_board_against, gpu_wh_per_1000_queries, hardware_class, slugify, sources,
+    Board, NotRanked, Rating, Row, Table,
+};

@@ -6,6 +6,10 @@
 //! appears once (its latest complete result; older ones are listed as not ranked), rows are
 //! sorted by gross Wh per 1,000 queries (rank 1 = most frugal; ties share a rank), stars
 //! follow [`super::stars`] and the Pareto front [`super::pareto`], both within the table.
+//!
+//! Stars need a pool of at least [`MIN_POOL`] results: the table's own models, or with a
+//! [`ReferencePool`] the pool's entries of the same task, hardware class and method. A
+//! smaller pool leaves the table not rated ([`Rating::not_rated`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,7 +18,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::pareto::{pareto_front, Point};
-use super::stars::{stars, StarRule};
+use super::pool::{PoolRef, ReferencePool};
+use super::stars::{not_rated_text, rate_against, rate_pool, StarRule, MIN_POOL};
 use crate::inputs::{Inputs, Loaded, Rejected};
 use crate::result::{OverallMethod, RunResult, Status, Task};
 use crate::wh_per_1000_queries;
@@ -72,7 +77,13 @@ pub struct Row {
     pub joules_per_generated_token: Option<f64>,
     pub quality_metric: Option<String>,
     pub quality: Option<f64>,
-    pub stars: u8,
+    /// 1–5, or `None` when the table is not rated (see [`Table::rating`]).
+    pub stars: Option<u8>,
+    /// GPU-only Wh per 1,000 queries (the AI Energy Score's figure): `None` when no GPU was
+    /// metered.
+    pub gpu_wh_per_1000_queries: Option<f64>,
+    /// The preset the run followed (`ai-energy-score`, `frugal-ai`), if any.
+    pub preset: Option<String>,
     /// On the accuracy-vs-energy Pareto front of this table (`None`: no quality figure).
     pub pareto: Option<bool>,
     pub method: OverallMethod,
@@ -101,6 +112,43 @@ pub struct Table {
     /// The quality metric most rows use (the Pareto front compares like with like).
     pub quality_metric: Option<String>,
     pub rows: Vec<Row>,
+    /// How the rows' stars were given.
+    pub rating: Rating,
+}
+
+/// How a table's stars were given, or why it has none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rating {
+    pub rule: StarRule,
+    /// Results the stars are given among: the table's models, or the reference pool's
+    /// entries of this task, hardware class and method.
+    pub pool_size: usize,
+    /// The reference pool, when rated against one.
+    pub reference_pool: Option<PoolRef>,
+    /// `not rated (n models; at least 5 needed)` when the pool is too small.
+    pub not_rated: Option<String>,
+}
+
+impl Rating {
+    /// The header text of a table: how it is rated, or why not.
+    pub fn describe(&self) -> String {
+        if let Some(why) = &self.not_rated {
+            return why.clone();
+        }
+        match &self.reference_pool {
+            Some(p) => format!(
+                "stars: {} against {} ({} results)",
+                self.rule.as_str(),
+                p.describe(),
+                self.pool_size
+            ),
+            None => format!(
+                "stars: {} among {} models",
+                self.rule.as_str(),
+                self.pool_size
+            ),
+        }
+    }
 }
 
 impl Table {
@@ -128,6 +176,8 @@ pub struct NotRanked {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Board {
     pub star_rule: StarRule,
+    /// The reference pool stars were given against, if any.
+    pub reference_pool: Option<PoolRef>,
     pub generated_at: DateTime<Utc>,
     /// Sorted by task, then measured before mixed before estimated, then hardware.
     pub tables: Vec<Table>,
@@ -163,7 +213,9 @@ fn row_of(l: &Loaded) -> Row {
         joules_per_generated_token: r.generation.as_ref().map(|g| g.joules_per_generated_token),
         quality_metric: r.quality.as_ref().map(|q| q.metric.clone()),
         quality: r.quality.as_ref().map(|q| q.value),
-        stars: 0,
+        stars: None,
+        gpu_wh_per_1000_queries: gpu_wh_per_1000_queries(r),
+        preset: r.preset.as_ref().map(|p| p.name.clone()),
         pareto: None,
         method: r.energy.method,
         sources: sources(r),
@@ -178,9 +230,39 @@ fn row_of(l: &Loaded) -> Row {
     }
 }
 
+/// GPU-only Wh per 1,000 queries of a result: the energy of its `gpu` domains, `None` when it
+/// metered no GPU (never 0 for "no GPU").
+pub fn gpu_wh_per_1000_queries(r: &RunResult) -> Option<f64> {
+    let gpu: Vec<f64> = r
+        .energy
+        .by_source
+        .iter()
+        .filter(|s| s.kind == crate::result::DomainKind::Gpu)
+        .map(|s| s.joules)
+        .collect();
+    let queries: u64 = r.repetitions.iter().map(|x| x.queries).sum();
+    if gpu.is_empty() || queries == 0 {
+        return None;
+    }
+    Some(wh_per_1000_queries(
+        gpu.iter().fold(0.0, |a, b| a + b) / queries as f64,
+    ))
+}
+
 /// Builds the board from loaded inputs: interrupted runs and older results of a model in the
-/// same table are listed as not ranked; the rest is grouped, ranked and starred.
+/// same table are listed as not ranked; the rest is grouped, ranked and starred among
+/// themselves.
 pub fn build_board(inputs: &Inputs, rule: StarRule, generated_at: DateTime<Utc>) -> Board {
+    build_board_against(inputs, rule, generated_at, None)
+}
+
+/// [`build_board`], with stars given against `pool` when there is one.
+pub fn build_board_against(
+    inputs: &Inputs,
+    rule: StarRule,
+    generated_at: DateTime<Utc>,
+    pool: Option<&ReferencePool>,
+) -> Board {
     let mut not_ranked = Vec::new();
     // (task, method order, hardware) → model → latest result.
     type Key = (Task, u8, String);
@@ -229,10 +311,49 @@ pub fn build_board(inputs: &Inputs, rule: StarRule, generated_at: DateTime<Utc>)
                 .then_with(|| a.model.cmp(&b.model))
         });
         let wh: Vec<f64> = rows.iter().map(|r| r.wh_per_1000_queries).collect();
-        for (i, s) in stars(&wh, rule).into_iter().enumerate() {
-            rows[i].stars = s;
+        for i in 0..rows.len() {
             rows[i].rank = 1 + wh.iter().filter(|&&x| x < wh[i]).count();
         }
+        let method = rows[0].method;
+        let rating = match pool {
+            None => {
+                let given = rate_pool(&wh, rule);
+                if let Some(given) = &given {
+                    for (row, s) in rows.iter_mut().zip(given) {
+                        row.stars = Some(*s);
+                    }
+                }
+                Rating {
+                    rule,
+                    pool_size: wh.len(),
+                    reference_pool: None,
+                    not_rated: given.is_none().then(|| not_rated_text(wh.len(), "models")),
+                }
+            }
+            Some(pool) => {
+                let refs: Vec<f64> = pool
+                    .entries(task, method, &hardware)
+                    .iter()
+                    .map(|e| e.wh_per_1000_queries)
+                    .collect();
+                for row in rows.iter_mut() {
+                    row.stars = rate_against(row.wh_per_1000_queries, &refs, rule);
+                }
+                let p = pool.reference();
+                Rating {
+                    rule,
+                    pool_size: refs.len(),
+                    not_rated: (refs.len() < MIN_POOL).then(|| {
+                        format!(
+                            "{} in {}",
+                            not_rated_text(refs.len(), "reference results"),
+                            p.describe()
+                        )
+                    }),
+                    reference_pool: Some(p),
+                }
+            }
+        };
         let metric = main_metric(&rows);
         let points: Vec<Point> = rows
             .iter()
@@ -244,18 +365,19 @@ pub fn build_board(inputs: &Inputs, rule: StarRule, generated_at: DateTime<Utc>)
         for (row, on) in rows.iter_mut().zip(pareto_front(&points)) {
             row.pareto = on;
         }
-        let method = rows[0].method;
         tables.push(Table {
             task,
             hardware,
             method,
             quality_metric: metric,
             rows,
+            rating,
         });
     }
     not_ranked.sort_by(|a, b| a.path.cmp(&b.path));
     Board {
         star_rule: rule,
+        reference_pool: pool.map(ReferencePool::reference),
         generated_at,
         tables,
         not_ranked,

@@ -221,12 +221,16 @@ fn row_html(table: &Table, row: &Row, files: &RowFiles, generation: bool) -> Str
         row.wh_per_1000_queries,
         num(row.wh_per_1000_queries)
     ));
-    h.push_str(&format!(
-        "<td class=\"stars\" data-v=\"{}\" title=\"{} of 5 stars\">{}</td>",
-        row.stars,
-        row.stars,
-        star_text(row.stars)
-    ));
+    match row.stars {
+        Some(s) => h.push_str(&format!(
+            "<td class=\"stars\" data-v=\"{s}\" title=\"{s} of 5 stars\">{}</td>",
+            star_text(s)
+        )),
+        None => h.push_str(&format!(
+            "<td class=\"stars not-rated\" data-v=\"\">{}</td>",
+            html_escape(table.rating.not_rated.as_deref().unwrap_or("not rated"))
+        )),
+    }
     let q = row
         .quality
         .map(|v| format!("{} {}", row.quality_metric.as_deref().unwrap_or(""), num(v)));
@@ -281,20 +285,20 @@ fn row_html(table: &Table, row: &Row, files: &RowFiles, generation: bool) -> Str
     }
     h.push_str(&format!("<td>{}</td>", links.join("<br>")));
     h.push_str("</tr>\n");
-    let _ = table;
     h
 }
 
-fn table_html(index: usize, table: &Table, files: &TableFiles, rule_n: &str) -> String {
+fn table_html(index: usize, table: &Table, files: &TableFiles) -> String {
     let slug = table.slug(index);
     let generation = table.task == Task::TextGeneration;
     let mut h = format!(
-        "<article class=\"board\" id=\"{}\">\n<h3>{} {} <span class=\"muted\">· {} model{} · stars: {rule_n}</span></h3>\n",
+        "<article class=\"board\" id=\"{}\">\n<h3>{} {} <span class=\"muted\">· {} model{} · <span class=\"rating\">{}</span></span></h3>\n",
         html_escape(&slug),
         html_escape(&table.hardware),
         badge(table.method),
         table.rows.len(),
         if table.rows.len() == 1 { "" } else { "s" },
+        html_escape(&table.rating.describe()),
     );
     match table.method {
         OverallMethod::Measured => {}
@@ -399,7 +403,7 @@ fn page(board: &Board, files: &[TableFiles], warnings: &[String]) -> String {
         ));
         for (i, t) in board.tables.iter().enumerate() {
             if t.task.as_str() == *task {
-                h.push_str(&table_html(i, t, &files[i], rule));
+                h.push_str(&table_html(i, t, &files[i]));
             }
         }
         h.push_str("</section>\n");
@@ -464,14 +468,23 @@ fn page(board: &Board, files: &[TableFiles], warnings: &[String]) -> String {
          <li><strong>Tables</strong>: one per task, hardware and method. Measured, estimated \
          and mixed figures are never ranked together; estimated tables carry an orange \
          ESTIMATED badge.</li>\n\
-         <li><strong>Stars</strong> ({}): {}. With fewer than five models not every level is \
-         used; the table header shows how many models were compared.</li>\n\
+         <li><strong>Stars</strong> ({}): {}. A pool of fewer than five results is not rated: \
+         the table says \"not rated (n models; at least 5 needed)\" instead of stars.{}</li>\n\
          <li><strong>Pareto front</strong> (◆): no other model in the table is at least as \
          accurate and at least as frugal while better on one of the two. Models without the \
          table's quality metric are not judged.</li>\n\
          <li>Click a column header to sort (again to reverse).</li>\n</ul>\n</section>\n",
         html_escape(rule),
-        html_escape(board.star_rule.describe())
+        html_escape(board.star_rule.describe()),
+        match &board.reference_pool {
+            Some(p) => html_escape(&format!(
+                " Stars are given against {}, measured on {}: each result is placed among \
+                 the pool's results of its task, hardware class and method.",
+                p.describe(),
+                p.machine
+            )),
+            None => " Stars are given among the models of each table.".to_string(),
+        }
     ));
     h.push_str(&format!(
         "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
@@ -535,7 +548,7 @@ pub fn write_site(board: &Board, out: &Path) -> anyhow::Result<SiteSummary> {
             }
             for (j, row) in t.rows.iter().enumerate() {
                 let stem = format!("{slug}-{}-{}", j + 1, slugify(&row.model));
-                let label = Label::from_row(t.task, row, t.rows.len(), board.star_rule);
+                let label = Label::from_row(t.task, row, &t.rating);
                 let mut rf = RowFiles {
                     label: try_render(&label, &labels, &stem, &mut warnings),
                     timeline: None,

@@ -11,7 +11,18 @@
 //! - [`StarRule::EqualWidth`]: the range `[min, max]` split into five equal bands; band
 //!   `b = ⌊5·(x − min)/(max − min)⌋` (clamped to 4; a value on a band edge falls in the higher,
 //!   less frugal band, except `max`, which is in the last band) gets `5 − b` stars. All 5 stars
-//!   when `max = min`. One outlier squeezes the others into few bands.
+//!   when `max = min`. One outlier squeezes the others into few bands. This is the AI Energy
+//!   Score's rule ("the GPU energy range for a specific task divided into five equal sections").
+//!
+//! **Small pools are not rated.** Stars among fewer than [`MIN_POOL`] results say nothing (one
+//! model alone would be "5 of 5 stars"), so [`rate_pool`] and [`rate_against`] give `None`
+//! there and boards and labels print [`not_rated_text`] instead.
+//!
+//! **Against a reference pool** ([`rate_against`]): a result is placed among a fixed set of
+//! reference results (`--reference-pool`), the way AI Energy Score rates a new model against
+//! the bands of its last published board. Quintile: `k` = pool entries strictly more frugal,
+//! `n` = pool entries + 1 (the result itself), stars = `5 − ⌊5k/n⌋`. Equal-width: the bands are
+//! the pool's `[min, max]` split in five; a result below `min` gets 5 stars, above `max` 1.
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +72,49 @@ impl std::str::FromStr for StarRule {
             )),
         }
     }
+}
+
+/// The fewest results a pool must hold for its stars to mean something.
+pub const MIN_POOL: usize = 5;
+
+/// What boards and labels print instead of stars for a pool of `n` results.
+pub fn not_rated_text(n: usize, what: &str) -> String {
+    format!("not rated ({n} {what}; at least {MIN_POOL} needed)")
+}
+
+/// Stars of a whole pool (the folder at hand), or `None` when it holds fewer than
+/// [`MIN_POOL`] results.
+pub fn rate_pool(wh: &[f64], rule: StarRule) -> Option<Vec<u8>> {
+    (wh.len() >= MIN_POOL).then(|| stars(wh, rule))
+}
+
+/// Stars of one value `x` placed among a reference `pool` (not containing `x`), or `None`
+/// when the pool holds fewer than [`MIN_POOL`] results. See the module docs.
+pub fn rate_against(x: f64, pool: &[f64], rule: StarRule) -> Option<u8> {
+    if pool.len() < MIN_POOL {
+        return None;
+    }
+    Some(match rule {
+        StarRule::Quintile => {
+            let n = pool.len() + 1;
+            let k = pool.iter().filter(|&&y| y < x).count();
+            5 - (5 * k / n) as u8
+        }
+        StarRule::EqualWidth => {
+            let min = pool.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = pool.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let width = max - min;
+            if x <= min {
+                5
+            } else if x > max {
+                1
+            } else if width <= 0.0 {
+                5
+            } else {
+                5 - ((5.0 * (x - min) / width).floor() as i64).clamp(0, 4) as u8
+            }
+        }
+    })
 }
 
 /// Stars (1..=5) for each value of `wh` (Wh per 1,000 queries, finite and ≥ 0), in the same
@@ -156,6 +210,62 @@ mod tests {
         assert_eq!(stars(&wh, StarRule::EqualWidth), vec![5, 5, 5, 5, 1]);
         assert_eq!(stars(&wh, StarRule::Quintile), vec![5, 4, 3, 2, 1]);
         assert_eq!(stars(&[2.0, 2.0], StarRule::EqualWidth), vec![5, 5]);
+    }
+
+    #[test]
+    fn pools_under_five_are_not_rated() {
+        for rule in [StarRule::Quintile, StarRule::EqualWidth] {
+            assert_eq!(rate_pool(&[3.0], rule), None, "pool of 1");
+            assert_eq!(rate_pool(&[1.0, 2.0, 3.0, 4.0], rule), None, "pool of 4");
+            assert_eq!(rate_against(1.0, &[1.0, 2.0, 3.0, 4.0], rule), None);
+            assert_eq!(rate_against(1.0, &[], rule), None);
+        }
+        assert_eq!(
+            not_rated_text(1, "models"),
+            "not rated (1 models; at least 5 needed)"
+        );
+    }
+
+    #[test]
+    fn a_pool_of_five_is_rated() {
+        let wh = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(
+            rate_pool(&wh, StarRule::Quintile),
+            Some(vec![5, 4, 3, 2, 1])
+        );
+        // Range 1..5, bands of 0.8: [1,1.8) 5★, [1.8,2.6) 4★, [2.6,3.4) 3★, [3.4,4.2) 2★, rest 1★.
+        assert_eq!(
+            rate_pool(&wh, StarRule::EqualWidth),
+            Some(vec![5, 4, 3, 2, 1])
+        );
+        // One result against the same five: n = 6 with itself.
+        assert_eq!(rate_against(0.5, &wh, StarRule::Quintile), Some(5)); // k = 0
+        assert_eq!(rate_against(2.5, &wh, StarRule::Quintile), Some(4)); // k = 2: 5 − ⌊10/6⌋
+        assert_eq!(rate_against(9.0, &wh, StarRule::Quintile), Some(1)); // k = 5: 5 − ⌊25/6⌋
+        assert_eq!(rate_against(0.5, &wh, StarRule::EqualWidth), Some(5));
+        assert_eq!(rate_against(2.5, &wh, StarRule::EqualWidth), Some(4));
+        assert_eq!(rate_against(4.5, &wh, StarRule::EqualWidth), Some(1));
+        assert_eq!(rate_against(9.0, &wh, StarRule::EqualWidth), Some(1));
+    }
+
+    #[test]
+    fn a_pool_of_forty_uses_every_level_eight_times() {
+        let wh: Vec<f64> = (1..=40).map(f64::from).collect();
+        for rule in [StarRule::Quintile, StarRule::EqualWidth] {
+            let s = rate_pool(&wh, rule).unwrap();
+            for level in 1..=5u8 {
+                assert_eq!(
+                    s.iter().filter(|&&x| x == level).count(),
+                    8,
+                    "{rule:?} {level}"
+                );
+            }
+            assert_eq!((s[0], s[39]), (5, 1));
+        }
+        // Against the forty, the 10th-best value (k = 9 of n = 41) is in the top 5★ quintile
+        // only if 5·9/41 < 1: it is not (⌊45/41⌋ = 1) → 4★.
+        assert_eq!(rate_against(9.5, &wh, StarRule::Quintile), Some(4));
+        assert_eq!(rate_against(8.5, &wh, StarRule::Quintile), Some(5));
     }
 
     #[test]

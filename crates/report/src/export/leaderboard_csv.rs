@@ -29,7 +29,7 @@ use Kind::{Num, Text};
 
 /// Every column: its header, its kind and how its value is found (one list, so the header
 /// and the rows cannot drift apart).
-const COLUMNS: [(&str, Kind, Cell); 25] = [
+const COLUMNS: [(&str, Kind, Cell); 27] = [
     ("task", Text, |_, t, _| t.task.to_string()),
     ("hardware", Text, |_, t, _| t.hardware.clone()),
     ("method", Text, |_, t, _| t.method.as_str().to_string()),
@@ -60,9 +60,19 @@ const COLUMNS: [(&str, Kind, Cell); 25] = [
         r.quality_metric.clone().unwrap_or_default()
     }),
     ("quality", Num, |_, _, r| opt(r.quality)),
-    ("stars", Num, |_, _, r| r.stars.to_string()),
+    ("stars", Num, |_, _, r| {
+        r.stars.map(|s| s.to_string()).unwrap_or_default()
+    }),
     ("star_rule", Text, |b, _, _| {
         b.star_rule.as_str().to_string()
+    }),
+    ("rating", Text, |_, t, _| t.rating.describe()),
+    ("reference_pool", Text, |_, t, _| {
+        t.rating
+            .reference_pool
+            .as_ref()
+            .map(|p| format!("{} ({})", p.version, p.date))
+            .unwrap_or_default()
     }),
     ("pareto_front", Text, |_, _, r| {
         r.pareto.map(|p| p.to_string()).unwrap_or_default()

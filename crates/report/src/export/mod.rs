@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | CodeCarbon `emissions.csv` | [`CodecarbonCsv`] | results (`[Loaded]`) |
 //! | BoAmps JSON report(s) | [`Boamps`] | results (`[Loaded]`), or one [`RunResult`] |
+//! | Frugal AI Challenge submission record(s) | [`FrugalAi`] | results (`[Loaded]`) |
 //! | `leaderboard.csv` | [`LeaderboardCsv`] | [`Board`] |
 //! | `leaderboard.json` | [`LeaderboardJson`] | [`Board`] |
 //! | compare, plain text | [`CompareText`] | [`Comparison`] |
@@ -24,6 +25,7 @@ pub mod codecarbon_csv;
 pub mod compare_json;
 pub mod compare_markdown;
 pub mod compare_text;
+pub mod frugal_ai;
 pub mod leaderboard_csv;
 pub mod leaderboard_json;
 
@@ -32,6 +34,7 @@ pub use codecarbon_csv::{CodecarbonCsv, CODECARBON_COLUMNS};
 pub use compare_json::CompareJson;
 pub use compare_markdown::CompareMarkdown;
 pub use compare_text::CompareText;
+pub use frugal_ai::FrugalAi;
 pub use leaderboard_csv::LeaderboardCsv;
 pub use leaderboard_json::LeaderboardJson;
 
