@@ -95,10 +95,7 @@ mod tests {
             assert_eq!(t.as_str().parse::<Task>(), Ok(t));
             assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{t}\""));
         }
-        assert_eq!(
-            "smoke-detection".parse::<Task>(),
-            Ok(Task::ObjectDetection)
-        );
+        assert_eq!("smoke-detection".parse::<Task>(), Ok(Task::ObjectDetection));
         let err = "text-to-speech".parse::<Task>().unwrap_err();
         assert!(err.contains("known: sentence-similarity"), "{err}");
     }

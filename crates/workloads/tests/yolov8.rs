@@ -42,7 +42,8 @@ fn formula_input(b: usize, h: usize, w: usize) -> Tensor {
         for c in 0..3 {
             for y in 0..h {
                 for x in 0..w {
-                    let t = 0.37 * ((c + 1) * (bi + 1)) as f64 + 0.113 * y as f64 + 0.071 * x as f64;
+                    let t =
+                        0.37 * ((c + 1) * (bi + 1)) as f64 + 0.113 * y as f64 + 0.071 * x as f64;
                     v.push((0.5 + 0.5 * t.sin()) as f32);
                 }
             }
@@ -78,7 +79,12 @@ fn run_reference(weights: &Path, r: &Value) -> (Vec<f32>, Vec<f32>, Vec<usize>, 
     let out = model.forward(&x).unwrap();
     let raw = out.raw.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let dec = out.decoded.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-    (raw, dec, out.raw.dims().to_vec(), out.decoded.dims().to_vec())
+    (
+        raw,
+        dec,
+        out.raw.dims().to_vec(),
+        out.decoded.dims().to_vec(),
+    )
 }
 
 #[test]
@@ -99,7 +105,10 @@ fn tiny_yolov8_matches_ultralytics() {
     let (dec_abs, dec_rel) = diffs(&dec, &floats(&r["decoded"]));
     eprintln!("raw max |diff| {raw_abs:e}; decoded max |diff| {dec_abs:e} (relative {dec_rel:e})");
     assert!(raw_abs < TOL, "raw head outputs differ by {raw_abs}");
-    assert!(dec_rel < TOL, "decoded outputs differ by {dec_rel} (relative)");
+    assert!(
+        dec_rel < TOL,
+        "decoded outputs differ by {dec_rel} (relative)"
+    );
 }
 
 /// The real YOLOv8n size (3.2M random parameters, 80 classes, reg_max 16) against the script's
@@ -161,11 +170,9 @@ fn candle_example_name(name: &str) -> String {
 
 #[test]
 fn candle_example_layout_loads_the_same_model() {
-    let tensors = candle_core::safetensors::load(
-        fixtures().join("yolov8_tiny.safetensors"),
-        &Device::Cpu,
-    )
-    .unwrap();
+    let tensors =
+        candle_core::safetensors::load(fixtures().join("yolov8_tiny.safetensors"), &Device::Cpu)
+            .unwrap();
     let renamed: std::collections::HashMap<String, Tensor> = tensors
         .into_iter()
         .map(|(k, v)| (candle_example_name(&k), v))
@@ -230,15 +237,26 @@ fn runner_detects_on_written_images_and_scores_map50() {
     let set = write_set(
         data.path(),
         &[
-            ("a.png", (96, 64), "\"boxes\": [[24, 16, 48, 32]], \"labels\": [\"cat\"]"),
-            ("b.png", (40, 80), "\"boxes\": [[10, 20, 20, 40], [0, 0, 5, 5]], \"labels\": [\"dog\", \"cat\"]"),
+            (
+                "a.png",
+                (96, 64),
+                "\"boxes\": [[24, 16, 48, 32]], \"labels\": [\"cat\"]",
+            ),
+            (
+                "b.png",
+                (40, 80),
+                "\"boxes\": [[10, 20, 20, 40], [0, 0, 5, 5]], \"labels\": [\"dog\", \"cat\"]",
+            ),
             ("c.png", (64, 64), "\"boxes\": [], \"labels\": []"),
         ],
     );
     let d = datasets::load(Task::ObjectDetection, &set).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let files = local_model_files(&fixtures(), "tiny-yolov8").unwrap();
-    let e = entry(&fixtures(), "imgsz = 64\nclasses = [\"cat\", \"dog\", \"bird\"]");
+    let e = entry(
+        &fixtures(),
+        "imgsz = 64\nclasses = [\"cat\", \"dog\", \"bird\"]",
+    );
     let mut runner =
         runners::load(&e, Task::ObjectDetection, &files, &d, &opts(cache.path())).unwrap();
     assert_eq!(runner.len(), 3);
@@ -262,10 +280,20 @@ fn runner_detects_on_written_images_and_scores_map50() {
         }
         for det in dets {
             let b = det.bbox;
-            assert!(0.0 <= b[0] && b[0] <= b[2] && b[2] <= w, "{b:?} outside {w}x{h}");
-            assert!(0.0 <= b[1] && b[1] <= b[3] && b[3] <= h, "{b:?} outside {w}x{h}");
+            assert!(
+                0.0 <= b[0] && b[0] <= b[2] && b[2] <= w,
+                "{b:?} outside {w}x{h}"
+            );
+            assert!(
+                0.0 <= b[1] && b[1] <= b[3] && b[3] <= h,
+                "{b:?} outside {w}x{h}"
+            );
             assert!(det.score >= yolov8::CONF_EVAL && det.score <= 1.0);
-            assert!(["cat", "dog", "bird"].contains(&det.label.as_str()), "{}", det.label);
+            assert!(
+                ["cat", "dog", "bird"].contains(&det.label.as_str()),
+                "{}",
+                det.label
+            );
         }
     }
     // Random weights still give candidates above 0.001 (the class biases are random).
@@ -296,7 +324,11 @@ fn runner_scores_a_single_class_set_as_the_smoke_task() {
     let set = write_set(
         data.path(),
         &[
-            ("s1.png", (64, 64), "\"boxes\": [[16, 16, 32, 32]], \"labels\": [\"smoke\"]"),
+            (
+                "s1.png",
+                (64, 64),
+                "\"boxes\": [[16, 16, 32, 32]], \"labels\": [\"smoke\"]",
+            ),
             ("s2.png", (64, 64), "\"boxes\": [], \"labels\": []"),
         ],
     );
@@ -351,15 +383,30 @@ fn bad_images_are_one_error_naming_file_and_row() {
         .expect("a truncated image must fail the load");
     let msg = format!("{err:#}");
     assert!(msg.contains("set.jsonl:2"), "{msg}");
-    assert!(msg.contains("cut.png") && msg.contains("cannot be decoded"), "{msg}");
+    assert!(
+        msg.contains("cut.png") && msg.contains("cannot be decoded"),
+        "{msg}"
+    );
     assert_eq!(msg.lines().count(), 1, "{msg}");
     // Not an image at all, or no file: refused when the dataset loads, naming line and file.
     std::fs::write(data.path().join("cut.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
-    let msg = format!("{:#}", datasets::load(Task::ObjectDetection, &set).unwrap_err());
-    assert!(msg.contains("set.jsonl:2") && msg.contains("cut.png is not a readable image"), "{msg}");
+    let msg = format!(
+        "{:#}",
+        datasets::load(Task::ObjectDetection, &set).unwrap_err()
+    );
+    assert!(
+        msg.contains("set.jsonl:2") && msg.contains("cut.png is not a readable image"),
+        "{msg}"
+    );
     std::fs::remove_file(data.path().join("cut.png")).unwrap();
-    let msg = format!("{:#}", datasets::load(Task::ObjectDetection, &set).unwrap_err());
-    assert!(msg.contains("set.jsonl:2") && msg.contains("cannot read"), "{msg}");
+    let msg = format!(
+        "{:#}",
+        datasets::load(Task::ObjectDetection, &set).unwrap_err()
+    );
+    assert!(
+        msg.contains("set.jsonl:2") && msg.contains("cannot read"),
+        "{msg}"
+    );
     // The wrong dataset kind is refused with dataset and model named.
     let wrong = LoadedDataset {
         id: "test/qa".into(),
@@ -367,8 +414,14 @@ fn bad_images_are_one_error_naming_file_and_row() {
         sha256: "0".repeat(64),
         rows: DatasetRows::QuestionAnswering(vec![]),
     };
-    let err = runners::load(&e, Task::ObjectDetection, &files, &wrong, &opts(cache.path()))
-        .err()
-        .unwrap();
+    let err = runners::load(
+        &e,
+        Task::ObjectDetection,
+        &files,
+        &wrong,
+        &opts(cache.path()),
+    )
+    .err()
+    .unwrap();
     assert!(err.to_string().contains("test/qa") && err.to_string().contains("tiny-yolov8"));
 }

@@ -40,7 +40,12 @@ impl Record<'_> {
                 .and_then(|r| r.with_guessed_format())
                 .map_err(|e| self.err("image", format!("cannot read {}: {e}", p.display())))?
                 .into_dimensions()
-                .map_err(|e| self.err("image", format!("{} is not a readable image: {e}", p.display())))?;
+                .map_err(|e| {
+                    self.err(
+                        "image",
+                        format!("{} is not a readable image: {e}", p.display()),
+                    )
+                })?;
         }
         let boxes = match self.array("boxes")? {
             None => Vec::new(),
@@ -222,7 +227,10 @@ mod tests {
                 "box 0: expected a number, got \"x\"",
             ),
             ("{\"image\": \"gone.png\"}", "cannot read"),
-            ("{\"image\": \"text.png\"}", "text.png is not a readable image"),
+            (
+                "{\"image\": \"text.png\"}",
+                "text.png is not a readable image",
+            ),
         ];
         for (row, want) in cases {
             let p = dir.path().join("bad.jsonl");

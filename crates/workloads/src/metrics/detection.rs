@@ -70,7 +70,11 @@ pub fn average_precision_101(ranked_tp: &[bool], npos: usize) -> f64 {
 /// mAP@0.5 over `golds` and `preds` (one entry per image, same order) and the number of classes
 /// averaged; `None` when no image has a gold box. With `agnostic`, every label counts as one
 /// class.
-pub fn map50(golds: &[GoldBoxes], preds: &[Vec<Detection>], agnostic: bool) -> Option<(f64, usize)> {
+pub fn map50(
+    golds: &[GoldBoxes],
+    preds: &[Vec<Detection>],
+    agnostic: bool,
+) -> Option<(f64, usize)> {
     let class_of = |l: &str| if agnostic { "" } else { l }.to_string();
     let classes: BTreeSet<String> = golds
         .iter()
@@ -123,7 +127,11 @@ pub fn map50(golds: &[GoldBoxes], preds: &[Vec<Detection>], agnostic: bool) -> O
 
 /// The smoke figures: (accuracy of smoke / no smoke, mean IoU of the best box over gold-positive
 /// images or `None` when there is none, number of gold-positive images).
-pub fn smoke(golds: &[GoldBoxes], preds: &[Vec<Detection>], conf: f32) -> (f64, Option<f64>, usize) {
+pub fn smoke(
+    golds: &[GoldBoxes],
+    preds: &[Vec<Detection>],
+    conf: f32,
+) -> (f64, Option<f64>, usize) {
     let mut agree = 0usize;
     let mut ious = Vec::new();
     for (g, p) in golds.iter().zip(preds) {
@@ -153,7 +161,12 @@ pub fn smoke(golds: &[GoldBoxes], preds: &[Vec<Detection>], conf: f32) -> (f64, 
 /// out when undefined: no positive image). Otherwise `map50` with `classes` in `extra`.
 pub fn quality(golds: &[GoldBoxes], preds: &[Vec<Detection>], conf: f32) -> Result<Quality> {
     ensure!(!golds.is_empty(), "no outcomes to score");
-    ensure!(golds.len() == preds.len(), "{} gold images, {} predictions", golds.len(), preds.len());
+    ensure!(
+        golds.len() == preds.len(),
+        "{} gold images, {} predictions",
+        golds.len(),
+        preds.len()
+    );
     let labels: BTreeSet<&str> = golds
         .iter()
         .flat_map(|g| g.labels.iter().map(String::as_str))
@@ -225,8 +238,8 @@ mod tests {
         ];
         let preds = vec![
             vec![
-                det([0., 0., 10., 10.], "cat", 0.9),  // TP cat
-                det([1., 0., 11., 10.], "cat", 0.8),  // duplicate: FP
+                det([0., 0., 10., 10.], "cat", 0.9),   // TP cat
+                det([1., 0., 11., 10.], "cat", 0.8),   // duplicate: FP
                 det([20., 20., 30., 30.], "dog", 0.7), // TP dog
                 det([0., 0., 10., 10.], "bird", 0.99), // class without gold: ignored
             ],
@@ -245,7 +258,15 @@ mod tests {
         let (m, n) = map50(&golds, &preds, true).unwrap();
         assert_eq!(n, 1);
         assert!((m - (34.0 + 33.0 * 0.4) / 101.0).abs() < 1e-12, "{m}");
-        assert!(map50(&[GoldBoxes { boxes: vec![], labels: vec![] }], &[vec![]], false).is_none());
+        assert!(map50(
+            &[GoldBoxes {
+                boxes: vec![],
+                labels: vec![]
+            }],
+            &[vec![]],
+            false
+        )
+        .is_none());
     }
 
     #[test]
@@ -266,7 +287,10 @@ mod tests {
         ];
         let preds = vec![
             // Best box (0.9) overlaps 1/3; the better-placed 0.5 box is not the best one.
-            vec![det([5., 0., 15., 10.], "0", 0.9), det([0., 0., 10., 10.], "0", 0.5)],
+            vec![
+                det([5., 0., 15., 10.], "0", 0.9),
+                det([0., 0., 10., 10.], "0", 0.5),
+            ],
             vec![det([0., 0., 10., 10.], "0", 0.1)], // below 0.25: no smoke predicted
             vec![],
             vec![det([0., 0., 5., 5.], "0", 0.3)], // false alarm
@@ -281,7 +305,10 @@ mod tests {
         assert_eq!(q.extra["positive_images"], 2.0);
         assert!(q.extra.contains_key("map50_agnostic"));
         // No positive image: mean IoU undefined, left out (not 0).
-        let neg = vec![GoldBoxes { boxes: vec![], labels: vec![] }];
+        let neg = vec![GoldBoxes {
+            boxes: vec![],
+            labels: vec![],
+        }];
         let q = quality(&neg, &[vec![]], 0.25).unwrap();
         assert_eq!(q.value, 1.0);
         assert!(!q.extra.contains_key("mean_iou"));

@@ -124,9 +124,9 @@ impl Weights {
     }
 
     fn get(&self, name: &str) -> Result<&Tensor> {
-        self.tensors
-            .get(name)
-            .with_context(|| format!("the checkpoint has no tensor `{name}` (not a YOLOv8 detection checkpoint?)"))
+        self.tensors.get(name).with_context(|| {
+            format!("the checkpoint has no tensor `{name}` (not a YOLOv8 detection checkpoint?)")
+        })
     }
 
     fn has(&self, name: &str) -> bool {
@@ -147,7 +147,10 @@ impl ConvBnSilu {
     fn load(w: &Weights, prefix: &str, stride: usize) -> Result<Self> {
         let weight = w.get(&format!("{prefix}.conv.weight"))?;
         let (c_out, _c_in, k, k2) = weight.dims4()?;
-        ensure!(k == k2, "`{prefix}.conv.weight`: a {k}x{k2} kernel is not square");
+        ensure!(
+            k == k2,
+            "`{prefix}.conv.weight`: a {k}x{k2} kernel is not square"
+        );
         let gamma = w.get(&format!("{prefix}.bn.weight"))?;
         let beta = w.get(&format!("{prefix}.bn.bias"))?;
         let mean = w.get(&format!("{prefix}.bn.running_mean"))?;
@@ -213,7 +216,10 @@ impl C2f {
                 cv2: b2,
             });
         }
-        ensure!(!m.is_empty(), "`{prefix}`: a C2f block without bottlenecks (`{prefix}.m.0`)");
+        ensure!(
+            !m.is_empty(),
+            "`{prefix}`: a C2f block without bottlenecks (`{prefix}.m.0`)"
+        );
         Ok(C2f { cv1, cv2, m })
     }
 
@@ -578,10 +584,9 @@ pub struct ImageRow {
 pub fn decode_rows(rows: &[DetectionRow]) -> Result<Vec<ImageRow>> {
     rows.iter()
         .map(|row| {
-            let bytes = row
-                .image
-                .read()
-                .map_err(|e| anyhow::anyhow!("{}: image {}: {e:#}", row.at, row.image.describe()))?;
+            let bytes = row.image.read().map_err(|e| {
+                anyhow::anyhow!("{}: image {}: {e:#}", row.at, row.image.describe())
+            })?;
             let img = image::load_from_memory(&bytes).map_err(|e| {
                 anyhow::anyhow!(
                     "{}: image {} cannot be decoded: {e}",
@@ -599,16 +604,86 @@ pub fn decode_rows(rows: &[DetectionRow]) -> Result<Vec<ImageRow>> {
 
 /// The COCO class names of the 80-class Ultralytics checkpoints, in index order.
 pub const COCO_CLASSES: [&str; 80] = [
-    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
-    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
-    "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella",
-    "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball", "kite",
-    "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
-    "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich",
-    "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
-    "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote",
-    "keyboard", "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book",
-    "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
+    "person",
+    "bicycle",
+    "car",
+    "motorcycle",
+    "airplane",
+    "bus",
+    "train",
+    "truck",
+    "boat",
+    "traffic light",
+    "fire hydrant",
+    "stop sign",
+    "parking meter",
+    "bench",
+    "bird",
+    "cat",
+    "dog",
+    "horse",
+    "sheep",
+    "cow",
+    "elephant",
+    "bear",
+    "zebra",
+    "giraffe",
+    "backpack",
+    "umbrella",
+    "handbag",
+    "tie",
+    "suitcase",
+    "frisbee",
+    "skis",
+    "snowboard",
+    "sports ball",
+    "kite",
+    "baseball bat",
+    "baseball glove",
+    "skateboard",
+    "surfboard",
+    "tennis racket",
+    "bottle",
+    "wine glass",
+    "cup",
+    "fork",
+    "knife",
+    "spoon",
+    "bowl",
+    "banana",
+    "apple",
+    "sandwich",
+    "orange",
+    "broccoli",
+    "carrot",
+    "hot dog",
+    "pizza",
+    "donut",
+    "cake",
+    "chair",
+    "couch",
+    "potted plant",
+    "bed",
+    "dining table",
+    "toilet",
+    "tv",
+    "laptop",
+    "mouse",
+    "remote",
+    "keyboard",
+    "cell phone",
+    "microwave",
+    "oven",
+    "toaster",
+    "sink",
+    "refrigerator",
+    "book",
+    "clock",
+    "vase",
+    "scissors",
+    "teddy bear",
+    "hair drier",
+    "toothbrush",
 ];
 
 /// A loaded YOLOv8 with its settings.
@@ -651,7 +726,10 @@ impl YoloModel {
     }
 
     fn class_name(&self, k: usize) -> String {
-        self.classes.get(k).cloned().unwrap_or_else(|| k.to_string())
+        self.classes
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| k.to_string())
     }
 }
 
@@ -714,8 +792,7 @@ pub fn load(
     let path = safetensors_weights(entry, files)?;
     let weights = Weights::load(&path, &opts.device)
         .with_context(|| format!("loading YOLOv8 `{}`", entry.id))?;
-    let model =
-        YoloV8::new(&weights).with_context(|| format!("loading YOLOv8 `{}`", entry.id))?;
+    let model = YoloV8::new(&weights).with_context(|| format!("loading YOLOv8 `{}`", entry.id))?;
     let classes = match entry.setting_str_list("classes")? {
         Some(c) => {
             ensure!(
@@ -831,9 +908,21 @@ mod tests {
             ultralytics_name("net.b2.0.bottleneck.1.cv1.conv.weight"),
             "model.2.m.1.cv1.conv.weight"
         );
-        assert_eq!(ultralytics_name("fpn.n6.cv2.bn.running_var"), "model.21.cv2.bn.running_var");
-        assert_eq!(ultralytics_name("head.dfl.conv.weight"), "model.22.dfl.conv.weight");
-        assert_eq!(ultralytics_name("head.cv3.2.2.bias"), "model.22.cv3.2.2.bias");
-        assert_eq!(ultralytics_name("model.9.cv1.conv.weight"), "model.9.cv1.conv.weight");
+        assert_eq!(
+            ultralytics_name("fpn.n6.cv2.bn.running_var"),
+            "model.21.cv2.bn.running_var"
+        );
+        assert_eq!(
+            ultralytics_name("head.dfl.conv.weight"),
+            "model.22.dfl.conv.weight"
+        );
+        assert_eq!(
+            ultralytics_name("head.cv3.2.2.bias"),
+            "model.22.cv3.2.2.bias"
+        );
+        assert_eq!(
+            ultralytics_name("model.9.cv1.conv.weight"),
+            "model.9.cv1.conv.weight"
+        );
     }
 }
