@@ -55,6 +55,19 @@ pub enum Prediction {
     Label(String),
     /// Generated text.
     Text(String),
+    /// Detected objects (object detection), best score first.
+    Detections(Vec<Detection>),
+}
+
+/// One detected object: a box in the original image's pixels, its class and score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    /// `[x0, y0, x1, y1]`, pixels of the decoded image (before letterboxing).
+    pub bbox: [f32; 4],
+    /// The class name (the dataset's label for that class index), or the index as text.
+    pub label: String,
+    /// Class confidence (sigmoid), 0..1.
+    pub score: f32,
 }
 
 /// The outcome of one query.

@@ -1,7 +1,9 @@
 //! Quality metrics: Spearman rank correlation (sentence similarity), accuracy and macro-F1
 //! (classification), ROUGE ([`rouge`], summarization) and SQuAD exact match / F1 ([`squad`],
-//! question answering).
+//! question answering), and COCO-style mAP@0.5 and the smoke figures ([`detection`], object
+//! detection).
 
+pub mod detection;
 pub mod rouge;
 pub mod squad;
 

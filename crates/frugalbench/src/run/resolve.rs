@@ -174,7 +174,8 @@ impl RunPlan {
                 Task::SentenceSimilarity
                 | Task::TextClassification
                 | Task::Summarization
-                | Task::QuestionAnswering => true,
+                | Task::QuestionAnswering
+                | Task::ObjectDetection => true,
             },
         }
     }

@@ -25,7 +25,9 @@ use sha2::{Digest, Sha256};
 
 use crate::Task;
 
+pub mod detection;
 pub mod media;
+pub use detection::DetectionRow;
 pub use media::Media;
 
 /// A sentence-similarity row: two sentences and a gold score (any scale).
@@ -98,6 +100,8 @@ pub enum DatasetRows {
     Generation(Vec<PromptRow>),
     Summarization(Vec<SummaryRow>),
     QuestionAnswering(Vec<QaRow>),
+    /// Object detection: images with their gold boxes ([`detection`]).
+    Detection(Vec<DetectionRow>),
 }
 
 /// A dataset ready for a runner.
@@ -121,6 +125,7 @@ impl LoadedDataset {
             DatasetRows::Generation(_) => Task::TextGeneration,
             DatasetRows::Summarization(_) => Task::Summarization,
             DatasetRows::QuestionAnswering(_) => Task::QuestionAnswering,
+            DatasetRows::Detection(_) => Task::ObjectDetection,
         }
     }
 
@@ -132,6 +137,7 @@ impl LoadedDataset {
             DatasetRows::Generation(r) => r.len(),
             DatasetRows::Summarization(r) => r.len(),
             DatasetRows::QuestionAnswering(r) => r.len(),
+            DatasetRows::Detection(r) => r.len(),
         }
     }
 
@@ -172,10 +178,12 @@ pub fn builtin_name(task: Task) -> &'static str {
         Task::TextGeneration => "text-generation-mc",
         Task::Summarization => "summarization",
         Task::QuestionAnswering => "question-answering",
+        Task::ObjectDetection => "object-detection",
     }
 }
 
-/// Load a JSONL (`.jsonl`, `.ndjson`) or CSV (`.csv`) dataset for `task`.
+/// Load a JSONL (`.jsonl`, `.ndjson`) or CSV (`.csv`) dataset for `task`. Media paths in rows
+/// (object detection's `image`) are relative to the file's folder.
 pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read dataset {}", path.display()))?;
@@ -200,6 +208,12 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
         Task::TextGeneration => BUILTIN_GENERATION,
         Task::Summarization => BUILTIN_SUMMARIZATION,
         Task::QuestionAnswering => BUILTIN_QA,
+        // No detection weights are reachable offline and no image set ships yet: a detection
+        // run names its dataset with `--dataset`.
+        Task::ObjectDetection => bail!(
+            "object-detection has no shipped dataset: pass one with --dataset FILE (rows \
+             {{\"image\": \"path\", \"boxes\": [[x0,y0,x1,y1], ...], \"labels\": [...]}})"
+        ),
     };
     let name = builtin_name(task);
     parse(
@@ -211,7 +225,8 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
     )
 }
 
-/// Parse dataset bytes. `source` names the file in messages; `id` becomes the dataset id.
+/// Parse dataset bytes. `source` names the file in messages (and its folder is where media
+/// paths in rows are resolved); `id` becomes the dataset id.
 pub fn parse(
     task: Task,
     bytes: &[u8],
@@ -281,6 +296,16 @@ pub fn parse(
                 .collect::<Result<_>>()
                 .with_context(|| format!("{source}: not a question-answering dataset"))?,
         ),
+        Task::ObjectDetection => {
+            let base = Path::new(source).parent();
+            DatasetRows::Detection(
+                records
+                    .iter()
+                    .map(|r| r.detection_row(base))
+                    .collect::<Result<_>>()
+                    .with_context(|| format!("{source}: not an object-detection dataset"))?,
+            )
+        }
     };
     let loaded = LoadedDataset {
         id,
@@ -1131,6 +1156,11 @@ mod tests {
     #[test]
     fn builtin_sets_load() {
         for task in Task::ALL {
+            if task == Task::ObjectDetection {
+                let e = builtin(task).unwrap_err().to_string();
+                assert!(e.contains("--dataset"), "{e}");
+                continue;
+            }
             let d = builtin(task).unwrap();
             assert_eq!(d.id, format!("frugalbench/{}", builtin_name(task)));
             assert_eq!(d.task(), task);
