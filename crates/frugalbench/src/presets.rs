@@ -145,9 +145,11 @@ impl Preset {
                 Task::QuestionAnswering => "EnergyStarAI/extractive_qa",
                 Task::TextClassification => "EnergyStarAI/text_classification",
                 Task::SentenceSimilarity => "EnergyStarAI/sentence_similarity",
+                Task::ObjectDetection => "EnergyStarAI/object_detection",
             }),
             "frugal-ai" => match task {
                 Task::TextClassification => Some("QuotaClimat/frugalaichallenge-text-train"),
+                Task::ObjectDetection => Some("pyronear/pyro-sdis"),
                 _ => None,
             },
             _ => None,
