@@ -58,7 +58,12 @@ N_QUESTIONS = 20
 GGML_TYPE_F32 = 0
 GGML_TYPE_F16 = 1
 
-CACHE = Path(os.environ.get("FRUGALBENCH_CACHE", Path.home() / ".cache/frugalbench"))
+# As frugalbench's default_cache_dir: $FRUGALBENCH_CACHE, else $XDG_CACHE_HOME/frugalbench, else
+# ~/.cache/frugalbench.
+CACHE = Path(
+    os.environ.get("FRUGALBENCH_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "frugalbench"
+)
 F32_DIR = CACHE / "bench/f32"
 MODELS = {
     # model id in models.toml -> its GGUF in the cache (the pip mirrors)
