@@ -5,6 +5,8 @@ the reference for the Rust test `mc_parity` (crates/workloads/tests/mc_parity.rs
 
     python3 scripts/mc_parity_llamacpp.py            # both models, from the default cache
     python3 scripts/mc_parity_llamacpp.py --smollm2 PATH.gguf --gemma3 PATH.gguf
+    python3 scripts/mc_parity_llamacpp.py --f32              # same, on all-F32 copies (below)
+    python3 scripts/mc_parity_llamacpp.py --f32 --gguf-only  # only write the F32 copies
 
 Needs llama-cpp-python (built from source; the committed references were made with 0.3.36) and
 numpy. Run by hand, not in CI.
@@ -28,6 +30,15 @@ the dot products) and moves log-probs by about 1e-3 on its own. The log-probs un
 defaults (f16 cache) are recorded too (`logprob_kv_f16`) so the size of that effect is on record,
 and, with `--stepwise`, the log-probs with the continuation fed one token per eval as the scorer
 does (`logprob_stepwise`).
+
+`--f32` takes the quantized kernels out of the comparison: it first writes an all-F32 copy of
+each GGUF, `$FRUGALBENCH_CACHE/bench/f32/<name>.F32.gguf` (SmolLM2 513 MiB, Gemma 3 1.1 GB; never
+committed), with llama.cpp's own quantizer (`llama_model_quantize`, i.e. `llama-quantize
+--allow-requantize --pure ... F32`): every quantized tensor is dequantized to f32 by ggml's
+`to_float`, all metadata and the tokenizer are copied unchanged. On such a file neither engine
+quantizes activations (ggml's vec_dot type for F32 weights is F32; candle's QMatMul turns F32
+tensors into plain f32 matmuls), so what is left to differ is the arithmetic of the scorer's
+graph itself. References go to `mc_parity_<model>-f32.json`, for the test `mc_parity_f32_*`.
 """
 
 import argparse
@@ -47,7 +58,13 @@ N_QUESTIONS = 20
 GGML_TYPE_F32 = 0
 GGML_TYPE_F16 = 1
 
-CACHE = Path(os.environ.get("FRUGALBENCH_CACHE", Path.home() / ".cache/frugalbench"))
+# As frugalbench's default_cache_dir: $FRUGALBENCH_CACHE, else $XDG_CACHE_HOME/frugalbench, else
+# ~/.cache/frugalbench.
+CACHE = Path(
+    os.environ.get("FRUGALBENCH_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "frugalbench"
+)
+F32_DIR = CACHE / "bench/f32"
 MODELS = {
     # model id in models.toml -> its GGUF in the cache (the pip mirrors)
     "smollm2-135m-instruct-q4_1": CACHE
@@ -64,6 +81,30 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def f32_copy(src: Path) -> Path:
+    """The all-F32 copy of `src` (written once with llama.cpp's quantizer, then reused)."""
+    import ctypes
+
+    import llama_cpp
+
+    dest = F32_DIR / (src.name.split(".")[0] + ".F32.gguf")
+    if dest.is_file():
+        return dest
+    F32_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".partial")
+    p = llama_cpp.llama_model_quantize_default_params()
+    p.nthread = 1
+    p.ftype = llama_cpp.LLAMA_FTYPE_ALL_F32
+    p.allow_requantize = True
+    p.pure = True
+    if llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(p)) != 0:
+        tmp.unlink(missing_ok=True)
+        raise SystemExit(f"{src}: llama_model_quantize to F32 failed")
+    tmp.rename(dest)
+    print(f"wrote {dest}", file=sys.stderr)
+    return dest
 
 
 def log_softmax_at(logits: np.ndarray, token: int) -> float:
@@ -128,11 +169,14 @@ def sequence_logprob(llm, context, cont, stepwise=False) -> float:
     return total
 
 
-def build(model_id: str, path: Path, threads: int, stepwise: bool) -> dict:
+def build(model_id: str, path: Path, threads: int, stepwise: bool, source: Path) -> dict:
     import llama_cpp
 
     llm32 = load(path, GGML_TYPE_F32, threads)
-    llm16 = load(path, GGML_TYPE_F16, threads)
+    # The f16-cache pass (the size of that rounding) only on the quantized files: it doubles the
+    # run time, and on the F32 copies the f32 cache is the comparison.
+    kv_f16 = source == path
+    llm16 = load(path, GGML_TYPE_F16, threads) if kv_f16 else None
     tok = lambda text: llm32.tokenize(text.encode("utf-8"), add_bos=True, special=False)
     out = []
     for i, row in enumerate(questions(N_QUESTIONS)):
@@ -144,15 +188,15 @@ def build(model_id: str, path: Path, threads: int, stepwise: bool) -> dict:
             cont = tok(context_text + cont_text)[len(context):]
             if not cont:
                 raise SystemExit(f"{DATASET}: row {i + 1}: choice {choice!r} adds no tokens")
-            choices.append(
-                {
-                    "text": cont_text,
-                    "tokens": cont,
-                    "bytes": len(cont_text.encode("utf-8")),
-                    "logprob": sequence_logprob(llm32, context, cont),
-                    "logprob_kv_f16": sequence_logprob(llm16, context, cont),
-                }
-            )
+            choice_ref = {
+                "text": cont_text,
+                "tokens": cont,
+                "bytes": len(cont_text.encode("utf-8")),
+                "logprob": sequence_logprob(llm32, context, cont),
+            }
+            if kv_f16:
+                choice_ref["logprob_kv_f16"] = sequence_logprob(llm16, context, cont)
+            choices.append(choice_ref)
         if stepwise:
             for c in choices:
                 c["logprob_stepwise"] = sequence_logprob(llm32, context, c["tokens"], True)
@@ -173,8 +217,18 @@ def build(model_id: str, path: Path, threads: int, stepwise: bool) -> dict:
         "model": model_id,
         "gguf": path.name,
         "gguf_sha256": sha256(path),
+        **(
+            {}
+            if source == path
+            else {
+                "dequantized_from": source.name,
+                "dequantized_from_sha256": sha256(source),
+                "dequantized_with": "llama_model_quantize(ftype ALL_F32, allow_requantize, pure)",
+            }
+        ),
         "reference": f"llama-cpp-python {llama_cpp.__version__}, logits_all=True, n_ctx 512, "
-        "one eval per sequence, KV cache f32 (logprob) and f16 (logprob_kv_f16), "
+        "one eval per sequence, KV cache f32 (logprob)"
+        + (" and f16 (logprob_kv_f16), " if kv_f16 else ", ")
         + ("logprob_stepwise: KV f32, context then one token per eval, " if stepwise else "")
         + f"{threads} threads",
         "context_format": "Question: {question}\\nAnswer:",
@@ -196,6 +250,12 @@ def main() -> int:
         action="store_true",
         help="also record logprob_stepwise (slow; not in the committed references)",
     )
+    p.add_argument(
+        "--f32",
+        action="store_true",
+        help="score all-F32 copies of the GGUFs (made if missing); writes mc_parity_<model>-f32.json",
+    )
+    p.add_argument("--gguf-only", action="store_true", help="with --f32: only write the copies")
     a = p.parse_args()
     a.out_dir.mkdir(parents=True, exist_ok=True)
     for model_id, path in [
@@ -206,8 +266,13 @@ def main() -> int:
             continue
         if not path.is_file():
             raise SystemExit(f"{path}: no such GGUF (run `cargo run --release -- run` first)")
-        ref = build(model_id, path, a.threads, a.stepwise)
-        dest = a.out_dir / f"mc_parity_{model_id}.json"
+        source = path
+        if a.f32:
+            path = f32_copy(source)
+            if a.gguf_only:
+                continue
+        ref = build(model_id, path, a.threads, a.stepwise, source)
+        dest = a.out_dir / f"mc_parity_{model_id}{'-f32' if a.f32 else ''}.json"
         text = json.dumps(ref, ensure_ascii=False, indent=1)
         dest.write_text(text + "\n", encoding="utf-8")
         print(f"wrote {dest}", file=sys.stderr)

