@@ -87,6 +87,15 @@ pub fn run(args: &Args) -> Result<i32> {
         crate::protocol_args::check_job(catalogue.get(id)?, *task)?;
     }
     let dataset = match &args.protocol.dataset {
+        // A catalogue id stays an id (checked here, resolved by each job).
+        Some(p) if !p.is_file() && args.protocol.check().is_ok() => {
+            let id = p.to_string_lossy();
+            args.protocol
+                .load_datasets_catalogue()?
+                .get(&id)
+                .with_context(|| format!("dataset {} does not exist", p.display()))?;
+            Some(p.clone())
+        }
         Some(p) => Some(
             std::fs::canonicalize(p)
                 .with_context(|| format!("dataset {} does not exist", p.display()))?,
