@@ -189,12 +189,7 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "dataset".to_string());
-    let source = path.display().to_string();
-    let parsed = match format {
-        Format::Parquet => parse_parquet(task, &bytes, &source, stem),
-        _ => parse(task, &bytes, format, &source, stem),
-    };
-    parsed.map(|mut d| {
+    parse(task, &bytes, format, &path.display().to_string(), stem).map(|mut d| {
         d.path = Some(path.to_path_buf());
         d
     })
@@ -229,6 +224,9 @@ pub fn parse(
     source: &str,
     id: String,
 ) -> Result<LoadedDataset> {
+    if format == Format::Parquet {
+        return parse_parquet(task, bytes, source, id);
+    }
     let sha256 = hex::encode(Sha256::digest(bytes));
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
@@ -241,7 +239,7 @@ pub fn parse(
     let records = match format {
         Format::Jsonl => jsonl_records(text, source)?,
         Format::Csv => csv_records(text, source)?,
-        Format::Parquet => unreachable!("Parquet is read by parse_parquet"),
+        Format::Parquet => unreachable!("returned above"),
     };
     from_records(task, &records, source, id, sha256)
 }
