@@ -228,3 +228,98 @@ fn bad_dataset_ids_and_columns_are_one_error_line() {
     );
     assert!(json_files(&s.path("results")).is_empty());
 }
+
+#[test]
+fn a_plan_carries_a_catalogue_id_and_the_dataset_catalogue_to_its_jobs() {
+    let s = setup();
+    // A local entry: a path source, no hub needed.
+    common::write_similarity_pairs(&s.path("pairs.jsonl"));
+    let local = s.path("local.toml");
+    std::fs::write(
+        &local,
+        "[[dataset]]\nid = \"local-pairs\"\ntask = \"sentence-similarity\"\npath = \"pairs.jsonl\"\nsample = 4\n",
+    )
+    .unwrap();
+    let plan = s.path("plan");
+    let o = bin()
+        .arg("plan")
+        .arg("--catalogue")
+        .arg(s.path("models.toml"))
+        .arg("--datasets-catalogue")
+        .arg(&local)
+        .arg("--out")
+        .arg(&plan)
+        .args([
+            "--models",
+            "all-minilm-l6-v2",
+            "--tasks",
+            "sentence-similarity",
+        ])
+        .args([
+            "--dataset",
+            "local-pairs",
+            "--queries",
+            "3",
+            "--repetitions",
+            "1",
+        ])
+        .args([
+            "--warmup",
+            "1",
+            "--extra-run-args=--idle-seconds 0 --interval-ms 20",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(plan.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(
+        meta["datasets_catalogue"],
+        std::fs::canonicalize(&local).unwrap().to_str().unwrap()
+    );
+    let o = bin()
+        .args(["run", "--plan"])
+        .arg(&plan)
+        .args(["--job-index", "0", "--no-nvml"])
+        .arg("--powercap-root")
+        .arg(s.path("no-powercap"))
+        .arg("--cache-dir")
+        .arg(s.path("cache"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let files = json_files(&plan.join("results"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    let r = read_valid_result(&files[0]);
+    assert_eq!(r["dataset"]["id"], "local-pairs");
+    assert_eq!(r["dataset"]["rows"], 4);
+    assert!(
+        r["dataset"]["origin"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("path:"),
+        "{}",
+        r["dataset"]
+    );
+    // An id the catalogue lacks is refused when planning, and nothing is written.
+    let other = s.path("plan2");
+    let o = bin()
+        .arg("plan")
+        .arg("--catalogue")
+        .arg(s.path("models.toml"))
+        .arg("--datasets-catalogue")
+        .arg(&local)
+        .arg("--out")
+        .arg(&other)
+        .args([
+            "--models",
+            "all-minilm-l6-v2",
+            "--tasks",
+            "sentence-similarity",
+        ])
+        .args(["--dataset", "nope"])
+        .output()
+        .unwrap();
+    assert_one_error_line(&o, "unknown dataset `nope`");
+    assert!(!other.join("plan.json").exists());
+}

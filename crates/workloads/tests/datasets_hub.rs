@@ -40,6 +40,7 @@ fn sts_parquet() -> Vec<u8> {
 fn media_parquet() -> Vec<u8> {
     parquet_bytes(&[
         Column::Str("text", vec![Some("a picture".into()), None]),
+        Column::Str("caption", vec![Some("a cat".into()), Some("a dog".into())]),
         Column::Media(
             "image",
             vec![
@@ -119,6 +120,13 @@ task = "sentence-similarity"
 hf = { repo = "org/broken", revision = "main", files = ["test.parquet"] }
 
 [[dataset]]
+id = "hub-media"
+task = "text-classification"
+hf = { repo = "org/media", revision = "main", files = ["data/test-00000-of-00001.parquet"] }
+columns = { text = "caption" }
+labels = { "0" = "cat", "1" = "dog" }
+
+[[dataset]]
 id = "aies-like"
 task = "summarization"
 hf = { repo = "org/docs", revision = "main", files = ["train.jsonl"] }
@@ -151,6 +159,11 @@ fn setup() -> Setup {
             false,
         ),
         repo("gated", vec![("test.parquet", sts_parquet())], true),
+        repo(
+            "media",
+            vec![("data/test-00000-of-00001.parquet", media_parquet())],
+            false,
+        ),
         repo(
             "broken",
             vec![("test.parquet", b"PAR1 not really".to_vec())],
@@ -410,4 +423,37 @@ fn parquet_media_columns_become_embedded_media() {
         e.contains("bad.parquet:2: field \"sentence2\": missing"),
         "{e}"
     );
+}
+
+#[test]
+fn a_parquet_file_with_image_and_audio_columns_comes_through_the_hub() {
+    let s = setup();
+    let got = s
+        .catalogue
+        .get("hub-media")
+        .unwrap()
+        .load_with(&s.opts, &s.env)
+        .unwrap();
+    let DatasetRows::Classification { test, .. } = &got.dataset.rows else {
+        panic!()
+    };
+    assert_eq!(test[0].text, "a cat");
+    assert_eq!(test[1].label, "dog");
+    assert_eq!(got.origin.files[0].sha256, sha(&media_parquet()));
+    // The file hf-hub put in its cache holds the media as embedded bytes.
+    let cached = s
+        .env
+        .cache
+        .join("datasets--org--media/snapshots")
+        .join(COMMIT)
+        .join("data/test-00000-of-00001.parquet");
+    let rows = parquet::rows(&std::fs::read(cached).unwrap(), "media.parquet").unwrap();
+    assert_eq!(
+        rows[1].media["image"],
+        Media::Bytes {
+            bytes: Arc::from(&b"\x89PNG other"[..]),
+            name: "dog.png".into()
+        }
+    );
+    assert_eq!(&*rows[0].media["audio"].read().unwrap(), b"RIFF one");
 }
