@@ -86,7 +86,23 @@ pub fn run(args: &Args) -> Result<i32> {
     for (id, task) in &pairs {
         crate::protocol_args::check_job(catalogue.get(id)?, *task)?;
     }
+    let datasets_catalogue = match &args.protocol.datasets_catalogue {
+        Some(p) => Some(
+            std::fs::canonicalize(p)
+                .with_context(|| format!("cannot read dataset catalogue {}", p.display()))?,
+        ),
+        None => None,
+    };
     let dataset = match &args.protocol.dataset {
+        // A catalogue id stays an id (checked here, resolved by each job).
+        Some(p) if !p.is_file() && args.protocol.check().is_ok() => {
+            let id = p.to_string_lossy();
+            args.protocol
+                .load_datasets_catalogue()?
+                .get(&id)
+                .with_context(|| format!("dataset {} does not exist", p.display()))?;
+            Some(p.clone())
+        }
         Some(p) => Some(
             std::fs::canonicalize(p)
                 .with_context(|| format!("dataset {} does not exist", p.display()))?,
@@ -140,6 +156,7 @@ pub fn run(args: &Args) -> Result<i32> {
         binary,
         plan_dir: dir.clone(),
         catalogue: catalogue_path,
+        datasets_catalogue,
         results_dir: PathBuf::from(format::RESULTS_DIR),
         jobs: jobs.len(),
         slurm,

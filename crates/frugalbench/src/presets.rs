@@ -281,8 +281,8 @@ impl Applied {
     pub fn missing_dataset(&self, task: Task) -> anyhow::Error {
         match self.preset.dataset_id(task) {
             Some(id) => anyhow::anyhow!(
-                "--preset {}: dataset `{id}`{} comes from the dataset catalogue, which this build \
-                 cannot resolve yet; give --dataset FILE to run the preset's protocol on another set",
+                "--preset {}: dataset `{id}`{} has no runnable entry in the dataset catalogue \
+                 (datasets.toml); give --dataset ID|FILE to run the preset's protocol on another set",
                 self.preset.name,
                 self.preset
                     .sample

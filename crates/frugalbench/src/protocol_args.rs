@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use frugalbench_workloads::catalogue::{Catalogue, ModelEntry, Source};
+use frugalbench_workloads::datasets::catalogue::DatasetCatalogue;
 use frugalbench_workloads::{runners, Task};
 
 /// Repetitions of the metered block when none is given.
@@ -20,9 +21,11 @@ pub const DEFAULT_SUITE_GENERATION_QUERIES: usize = 100;
 /// Protocol options shared by `frugalbench run` and `frugalbench plan`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ProtocolArgs {
-    /// A JSONL or CSV dataset with the task's fields, instead of the shipped
-    /// one (the chosen models must then run a single task: name it).
-    #[arg(long, value_name = "FILE")]
+    /// A dataset instead of the shipped one: an id from the dataset catalogue
+    /// (datasets.toml; its task is then the run's task), or a JSONL, CSV or
+    /// Parquet file with the task's fields (the chosen models must then run a
+    /// single task: name it).
+    #[arg(long, value_name = "ID|FILE")]
     pub dataset: Option<PathBuf>,
     /// Metered queries per repetition (the dataset is cycled if shorter)
     /// [default: 1000 for named models; the default suite: 200, 100 for generation].
@@ -41,6 +44,10 @@ pub struct ProtocolArgs {
     /// The model catalogue [default: ./models.toml if present, else the built-in one].
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
+    /// The dataset catalogue that `--dataset ID` looks ids up in [default:
+    /// ./datasets.toml if present, else the built-in one].
+    #[arg(long, value_name = "FILE")]
+    pub datasets_catalogue: Option<PathBuf>,
 }
 
 impl ProtocolArgs {
@@ -56,11 +63,30 @@ impl ProtocolArgs {
             }
         }
         if let Some(path) = &self.dataset {
-            if !path.is_file() {
+            // Not a file: a catalogue id, unless it looks like a path.
+            if !path.is_file() && looks_like_a_file(path) {
                 bail!("dataset {} does not exist or is not a file", path.display());
             }
         }
         Ok(())
+    }
+
+    /// `--dataset` as a catalogue id: the value when it is not an existing file.
+    pub fn dataset_id(&self) -> Option<String> {
+        self.dataset
+            .as_ref()
+            .filter(|p| !p.is_file())
+            .map(|p| p.to_string_lossy().into_owned())
+    }
+
+    /// The dataset catalogue chosen: `--datasets-catalogue`, else `./datasets.toml` when
+    /// present, else the built-in one.
+    pub fn load_datasets_catalogue(&self) -> Result<DatasetCatalogue> {
+        match &self.datasets_catalogue {
+            Some(p) => DatasetCatalogue::load(p),
+            None if Path::new("datasets.toml").is_file() => DatasetCatalogue::load("datasets.toml"),
+            None => DatasetCatalogue::builtin(),
+        }
     }
 
     /// Repetitions, defaulted.
@@ -100,6 +126,16 @@ impl ProtocolArgs {
             None => Catalogue::builtin(),
         }
     }
+}
+
+/// Whether a `--dataset` value names a file rather than a catalogue id: it has a folder part
+/// or a data file's extension.
+fn looks_like_a_file(p: &Path) -> bool {
+    p.components().count() > 1
+        || p.extension().is_some_and(|e| {
+            let e = e.to_string_lossy().to_ascii_lowercase();
+            ["jsonl", "ndjson", "csv", "parquet", "json"].contains(&e.as_str())
+        })
 }
 
 /// Checks, before anything is fetched or metered, that a (model, task) job can run: its arch

@@ -135,6 +135,44 @@ pub struct Dataset {
     pub rows: u64,
     /// Metered queries per repetition.
     pub queries: u64,
+    /// Where a dataset from the catalogue (`datasets.toml`) came from; absent for a file given
+    /// with `--dataset FILE` and for the shipped sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<DatasetOrigin>,
+}
+
+/// Where a catalogue dataset came from and which of its rows were used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetOrigin {
+    /// `hf:org/name@commit`, `path:/abs`, or `pip:NAME==VER`.
+    pub source: String,
+    /// The hub dataset repository (`org/name`), for an `hf` source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// The resolved revision (hub commit, pip version), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The split the evaluation rows came from.
+    pub split: String,
+    /// The split whose rows fitted a classification head, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_split: Option<String>,
+    /// Every file read, with its sha256.
+    pub files: Vec<ModelFile>,
+    /// Rows in the split before sampling.
+    pub split_rows: u64,
+    /// `sample = N` of the entry (absent: every row of the split was used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<u64>,
+    /// The seed of the sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// sha256 of the used row indices (0-based, ascending, in the split), written as decimal
+    /// numbers each followed by `\n`.
+    pub rows_sha256: String,
+    /// Why there is no quality figure (the set has no reference answers), when that is so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_quality: Option<String>,
 }
 
 /// The machine the run happened on.

@@ -83,6 +83,16 @@ pub struct HfSource {
     pub revision: String,
     /// The files the runner needs (never empty).
     pub files: Vec<String>,
+    /// A model repository (models.toml) or a dataset repository (datasets.toml).
+    pub kind: HubKind,
+}
+
+/// Which kind of hub repository an [`HfSource`] names (hf-hub's `RepoType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HubKind {
+    #[default]
+    Model,
+    Dataset,
 }
 
 /// A model's pip mirror: one package, or one file split across several packages.
@@ -356,7 +366,7 @@ fn parse_entry(mut t: toml::Table, base: &Path) -> Result<ModelEntry> {
     })
 }
 
-fn take_str(t: &mut toml::Table, key: &str) -> Result<Option<String>> {
+pub(crate) fn take_str(t: &mut toml::Table, key: &str) -> Result<Option<String>> {
     match t.remove(key) {
         None => Ok(None),
         Some(toml::Value::String(s)) => Ok(Some(s)),
@@ -396,7 +406,7 @@ fn parse_tasks(t: &mut toml::Table) -> Result<Vec<Task>> {
     Ok(tasks)
 }
 
-fn parse_hf(v: toml::Value) -> Result<HfSource> {
+pub(crate) fn parse_hf(v: toml::Value) -> Result<HfSource> {
     let toml::Value::Table(mut t) = v else {
         bail!("field `hf` must be a table {{ repo, revision, files }}, got {v}");
     };
@@ -430,10 +440,11 @@ fn parse_hf(v: toml::Value) -> Result<HfSource> {
         repo,
         revision,
         files,
+        kind: HubKind::Model,
     })
 }
 
-fn parse_mirror(v: toml::Value) -> Result<Mirror> {
+pub(crate) fn parse_mirror(v: toml::Value) -> Result<Mirror> {
     let toml::Value::Table(mut t) = v else {
         bail!(
             "field `mirror` must be a table {{ pip, path }} or {{ parts, file, sha256 }}, got {v}"
@@ -615,6 +626,7 @@ stop = ["</s>", "<|im_end|>"]
                 repo: "org/name".into(),
                 revision: "abc".into(),
                 files: vec!["a.json".into(), "b.safetensors".into()],
+                kind: HubKind::Model,
             })
         );
         assert_eq!(m.settings.len(), 2, "{:?}", m.settings);

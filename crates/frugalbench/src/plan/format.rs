@@ -47,6 +47,10 @@ pub struct PlanMeta {
     pub plan_dir: PathBuf,
     /// Absolute path of the model catalogue; `null` = the built-in one.
     pub catalogue: Option<PathBuf>,
+    /// Absolute path of the dataset catalogue given with `--datasets-catalogue` (absent: each
+    /// job uses `./datasets.toml` or the built-in one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datasets_catalogue: Option<PathBuf>,
     /// Where results go, relative to the plan folder; job N writes into `<results_dir>/N`.
     pub results_dir: PathBuf,
     /// Number of jobs (lines of `plan.jsonl`).

@@ -18,7 +18,7 @@ use super::format::{self, Plan, PlanJob};
 use crate::run::RunArgs;
 
 /// `run` options a plan job sets itself; `--extra-run-args` may not set them.
-pub const PLAN_OWNED: [&str; 12] = [
+pub const PLAN_OWNED: [&str; 13] = [
     "models",
     "preset",
     "task",
@@ -29,6 +29,7 @@ pub const PLAN_OWNED: [&str; 12] = [
     "threads",
     "out",
     "catalogue",
+    "datasets_catalogue",
     "plan",
     "job_index",
 ];
@@ -138,6 +139,9 @@ pub fn job_argv(plan: &Plan, job: &PlanJob) -> Vec<OsString> {
     }
     if let Some(c) = &plan.meta.catalogue {
         push("--catalogue", c.clone().into());
+    }
+    if let Some(c) = &plan.meta.datasets_catalogue {
+        push("--datasets-catalogue", c.clone().into());
     }
     push("--out", plan.results_dir(job.index).into());
     argv.extend(job.extra_run_args.iter().map(OsString::from));
@@ -387,6 +391,7 @@ mod tests {
             binary: "/bin/frugalbench".into(),
             plan_dir: dir.to_path_buf(),
             catalogue: Some("/c/models.toml".into()),
+            datasets_catalogue: None,
             results_dir: "results".into(),
             jobs: 2,
             slurm: None,

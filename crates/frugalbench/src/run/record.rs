@@ -81,7 +81,12 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
     let mut notes = i.machine.meter_notes.clone();
     // An interrupted run scored only part of the rows: no quality figure rather than a
     // misleading one.
-    let quality = if measured.interrupted {
+    let origin = plan.dataset_origins.get(&task).cloned();
+    let no_quality = origin.as_ref().and_then(|o| o.no_quality.clone());
+    let quality = if let Some(reason) = &no_quality {
+        notes.push(format!("quality: null: {reason}"));
+        None
+    } else if measured.interrupted {
         notes.push(format!(
             "quality not computed: the run was interrupted after {} of {} evaluation rows",
             unique.len(),
@@ -157,6 +162,7 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
             sha256: i.dataset.sha256.clone(),
             rows: i.dataset.eval_len() as u64,
             queries,
+            origin,
         },
         hardware: i.machine.hardware.clone(),
         settings: Settings {

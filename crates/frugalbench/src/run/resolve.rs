@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use frugalbench_meter::{CarbonIntensity, MeterConfig};
+use frugalbench_schema::DatasetOrigin;
 use frugalbench_workloads::catalogue::{Catalogue, ModelEntry};
 use frugalbench_workloads::datasets::{self, LoadedDataset};
 use frugalbench_workloads::{fetch, Task};
@@ -40,6 +41,8 @@ pub struct RunPlan {
     pub jobs: Vec<Job>,
     /// The evaluation data of each task, read and checked before any metering.
     pub datasets: BTreeMap<Task, LoadedDataset>,
+    /// Where each catalogue dataset (`--dataset ID`) came from, by task.
+    pub dataset_origins: BTreeMap<Task, DatasetOrigin>,
     /// Metered queries per repetition, as given (`--queries`).
     pub queries_given: Option<usize>,
     /// The default suite (no `--model`): fewer queries by default.
@@ -88,7 +91,27 @@ impl RunPlan {
             bail!("--max-new-tokens must be at least 1");
         }
         let catalogue = args.protocol.load_catalogue()?;
-        let jobs = choose_jobs(args, &catalogue)?;
+        let fetch = fetch::FetchOptions {
+            cache_dir: args
+                .cache_dir
+                .clone()
+                .unwrap_or_else(fetch::default_cache_dir),
+            offline: args.offline,
+            verbose: true,
+        };
+        // `--dataset ID`: a catalogue entry, whose task is the run's task.
+        let dataset_entry = match args.protocol.dataset_id() {
+            Some(id) => Some(args.protocol.load_datasets_catalogue()?.get(&id)?.clone()),
+            None => None,
+        };
+        let task = match (&dataset_entry, args.task) {
+            (Some(e), Some(t)) if e.task != t => {
+                bail!("dataset `{}` is a {} dataset, not {t}", e.id, e.task)
+            }
+            (Some(e), _) => Some(e.task),
+            (None, t) => t,
+        };
+        let jobs = choose_jobs(args, task, &catalogue)?;
         // The whole job list is checked before any model is fetched.
         for job in &jobs {
             check_job(&job.entry, job.task)?;
@@ -97,19 +120,42 @@ impl RunPlan {
         let device = parse_device(&args.device)?;
         // Datasets are read (and checked) before any metering starts, once per task.
         let mut datasets = BTreeMap::new();
+        let mut dataset_origins = BTreeMap::new();
         for job in &jobs {
             if let std::collections::btree_map::Entry::Vacant(slot) = datasets.entry(job.task) {
-                slot.insert(match (&args.protocol.dataset, &preset) {
-                    (Some(path), _) => datasets::load(job.task, path)?,
-                    // MERGE(issue 13a): resolve the preset's catalogue dataset here.
-                    (None, Some(p)) => return Err(p.missing_dataset(job.task)),
-                    (None, None) => datasets::builtin(job.task)?,
+                slot.insert(match (&dataset_entry, &args.protocol.dataset, &preset) {
+                    (Some(entry), _, _) => {
+                        let loaded = entry.load(&fetch)?;
+                        dataset_origins.insert(job.task, loaded.origin);
+                        loaded.dataset
+                    }
+                    (None, Some(path), _) => datasets::load(job.task, path)?,
+                    (None, None, Some(p)) => {
+                        // The anchor's set, from the dataset catalogue (the entry whose hub
+                        // repository is the preset's dataset for this task).
+                        let catalogue = args.protocol.load_datasets_catalogue()?;
+                        let Some(entry) = p.preset.dataset_id(job.task).and_then(|repo| {
+                            catalogue.datasets.iter().find(|e| {
+                                e.task == job.task
+                                    && matches!(&e.source, frugalbench_workloads::catalogue::Source::Hf(hf) if hf.repo == repo)
+                            })
+                        }) else {
+                            return Err(p.missing_dataset(job.task));
+                        };
+                        let loaded = entry.load(&fetch).with_context(|| {
+                            format!("--preset {}: dataset `{}`", p.preset.name, entry.id)
+                        })?;
+                        dataset_origins.insert(job.task, loaded.origin);
+                        loaded.dataset
+                    }
+                    (None, None, None) => datasets::builtin(job.task)?,
                 });
             }
         }
         Ok(RunPlan {
             jobs,
             datasets,
+            dataset_origins,
             queries_given: args.protocol.queries,
             suite: args.models.is_empty(),
             repetitions: args.protocol.repetitions(),
@@ -126,14 +172,7 @@ impl RunPlan {
             meter: args.meter.config()?,
             idle: args.meter.idle()?,
             carbon: args.meter.carbon()?,
-            fetch: fetch::FetchOptions {
-                cache_dir: args
-                    .cache_dir
-                    .clone()
-                    .unwrap_or_else(fetch::default_cache_dir),
-                offline: args.offline,
-                verbose: true,
-            },
+            fetch,
             out: args.out.clone(),
             save_outputs: args.save_outputs,
             json: args.json,
@@ -169,23 +208,27 @@ impl RunPlan {
             batch_size: self.batch_size,
             // Generation has no gold answers: no point in the extra pass. Summarization and
             // question answering have them, so their unmetered rows are scored too.
-            complete_quality: match task {
-                Task::TextGeneration => false,
-                Task::SentenceSimilarity
-                | Task::TextClassification
-                | Task::Summarization
-                | Task::QuestionAnswering
-                | Task::ObjectDetection => true,
-            },
+            complete_quality: self
+                .dataset_origins
+                .get(&task)
+                .is_none_or(|o| o.no_quality.is_none())
+                && match task {
+                    Task::TextGeneration => false,
+                    Task::SentenceSimilarity
+                    | Task::TextClassification
+                    | Task::Summarization
+                    | Task::QuestionAnswering
+                    | Task::ObjectDetection => true,
+                },
         }
     }
 }
 
-fn choose_jobs(args: &RunArgs, catalogue: &Catalogue) -> Result<Vec<Job>> {
+fn choose_jobs(args: &RunArgs, chosen: Option<Task>, catalogue: &Catalogue) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
     if args.models.is_empty() {
         for (entry, task) in catalogue.defaults() {
-            if args.task.is_none_or(|t| t == task) {
+            if chosen.is_none_or(|t| t == task) {
                 jobs.push(Job {
                     entry: entry.clone(),
                     task,
@@ -198,7 +241,7 @@ fn choose_jobs(args: &RunArgs, catalogue: &Catalogue) -> Result<Vec<Job>> {
     } else {
         for id in &args.models {
             let entry = catalogue.get(id)?;
-            match args.task {
+            match chosen {
                 Some(task) if entry.tasks.contains(&task) => jobs.push(Job {
                     entry: entry.clone(),
                     task,

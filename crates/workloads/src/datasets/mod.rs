@@ -14,8 +14,10 @@
 //!   when there is no `prompt`), `choices` (at least 2 non-empty strings; in CSV a JSON array in
 //!   the cell) and `answer` (the 0-based index of the right choice).
 //!
-//! The format follows the extension: `.jsonl`/`.ndjson` or `.csv`. Audio and image rows name their
-//! media by path ([`media::Media`]), relative to the dataset file.
+//! The format follows the extension: `.jsonl`/`.ndjson`, `.csv` or `.parquet` ([`parquet`]); all
+//! three become the same records, read by the same row parsers. Audio and image rows name their
+//! media by path ([`media::Media`]), relative to the dataset file, or carry it embedded (the hub's
+//! Parquet `{bytes, path}` columns). Named datasets from the hub: [`catalogue`].
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -25,8 +27,11 @@ use sha2::{Digest, Sha256};
 
 use crate::Task;
 
+pub mod catalogue;
 pub mod detection;
 pub mod media;
+pub mod parquet;
+mod record;
 pub use detection::DetectionRow;
 pub use media::Media;
 
@@ -234,6 +239,9 @@ pub fn parse(
     source: &str,
     id: String,
 ) -> Result<LoadedDataset> {
+    if format == Format::Parquet {
+        return parse_parquet(task, bytes, source, id);
+    }
     let sha256 = hex::encode(Sha256::digest(bytes));
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
@@ -246,7 +254,27 @@ pub fn parse(
     let records = match format {
         Format::Jsonl => jsonl_records(text, source)?,
         Format::Csv => csv_records(text, source)?,
+        Format::Parquet => unreachable!("returned above"),
     };
+    from_records(task, &records, source, id, sha256)
+}
+
+/// Parse a Parquet file's bytes (see [`parquet`]); `source` names the file in messages.
+pub fn parse_parquet(task: Task, bytes: &[u8], source: &str, id: String) -> Result<LoadedDataset> {
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let records = parquet::records(bytes::Bytes::copy_from_slice(bytes), source)?;
+    from_records(task, &records, source, id, sha256)
+}
+
+/// Build a task's rows from format-neutral records (JSONL, CSV and Parquet rows all end up
+/// here): every row parser reads a [`Record`], whatever file it came from.
+pub(crate) fn from_records(
+    task: Task,
+    records: &[Record<'_>],
+    source: &str,
+    id: String,
+    sha256: String,
+) -> Result<LoadedDataset> {
     if records.is_empty() {
         bail!("{source}: the dataset is empty (no rows)");
     }
@@ -260,7 +288,7 @@ pub fn parse(
         ),
         Task::TextClassification => {
             let (mut train, mut test) = (Vec::new(), Vec::new());
-            for r in &records {
+            for r in records {
                 let (row, is_train) = r.label_row()?;
                 if is_train {
                     train.push(row)
@@ -337,6 +365,8 @@ pub fn parse(
 pub enum Format {
     Jsonl,
     Csv,
+    /// The hub's native format, read with the `parquet` crate ([`parquet`]).
+    Parquet,
 }
 
 impl Format {
@@ -348,22 +378,26 @@ impl Format {
         match ext.as_deref() {
             Some("jsonl") | Some("ndjson") => Ok(Format::Jsonl),
             Some("csv") => Ok(Format::Csv),
+            Some("parquet") => Ok(Format::Parquet),
             _ => bail!(
-                "{}: unknown dataset format (use a .jsonl or .csv file)",
+                "{}: unknown dataset format (use a .jsonl, .csv or .parquet file)",
                 path.display()
             ),
         }
     }
 }
 
-/// One row: its location and its fields, whatever the file format.
-struct Record<'a> {
-    source: &'a str,
-    line: usize,
-    fields: Fields,
+/// One row: its location and its fields, whatever the file format (JSONL, CSV or Parquet).
+/// `line` is the line (JSONL, CSV) or the 1-based row number (Parquet).
+pub(crate) struct Record<'a> {
+    pub(crate) source: &'a str,
+    pub(crate) line: usize,
+    pub(crate) fields: Fields,
+    /// Embedded media columns (Parquet's `{bytes, path}` structs), by column name.
+    pub(crate) media: std::collections::BTreeMap<String, Media>,
 }
 
-enum Fields {
+pub(crate) enum Fields {
     Json(serde_json::Map<String, serde_json::Value>),
     Csv(Vec<(String, String)>),
 }
@@ -382,7 +416,7 @@ fn check_row_len(source: &str, line_no: usize, len: usize) -> Result<()> {
     Ok(())
 }
 
-fn jsonl_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
+pub(crate) fn jsonl_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
@@ -403,12 +437,13 @@ fn jsonl_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
             source,
             line: line_no,
             fields: Fields::Json(map),
+            media: Default::default(),
         });
     }
     Ok(out)
 }
 
-fn csv_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
+pub(crate) fn csv_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
     let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -440,12 +475,13 @@ fn csv_records<'a>(text: &str, source: &'a str) -> Result<Vec<Record<'a>>> {
             source,
             line,
             fields: Fields::Csv(fields),
+            media: Default::default(),
         });
     }
     Ok(out)
 }
 
-fn json_kind(v: &serde_json::Value) -> String {
+pub(crate) fn json_kind(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "null".to_string(),
         serde_json::Value::Bool(b) => b.to_string(),
@@ -457,18 +493,20 @@ fn json_kind(v: &serde_json::Value) -> String {
 }
 
 impl Record<'_> {
-    fn err(&self, field: &str, msg: impl std::fmt::Display) -> anyhow::Error {
+    pub(crate) fn err(&self, field: &str, msg: impl std::fmt::Display) -> anyhow::Error {
         anyhow!("{}:{}: field \"{field}\": {msg}", self.source, self.line)
     }
 
     fn field_names(&self) -> Vec<String> {
-        match &self.fields {
+        let mut names: Vec<String> = match &self.fields {
             Fields::Json(m) => m.keys().cloned().collect(),
             Fields::Csv(f) => f.iter().map(|(k, _)| k.clone()).collect(),
-        }
+        };
+        names.extend(self.media.keys().cloned());
+        names
     }
 
-    fn missing(&self, field: &str) -> anyhow::Error {
+    pub(crate) fn missing(&self, field: &str) -> anyhow::Error {
         let have = self.field_names();
         self.err(
             field,

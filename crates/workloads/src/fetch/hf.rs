@@ -8,14 +8,37 @@ use std::sync::mpsc;
 use anyhow::{anyhow, bail, Context, Result};
 
 use super::{FetchEnv, Located};
-use crate::catalogue::HfSource;
+use crate::catalogue::{HfSource, HubKind};
 
 fn hf_repo(hf: &HfSource) -> hf_hub::Repo {
-    hf_hub::Repo::with_revision(
-        hf.repo.clone(),
-        hf_hub::RepoType::Model,
-        hf.revision.clone(),
-    )
+    let kind = match hf.kind {
+        HubKind::Model => hf_hub::RepoType::Model,
+        HubKind::Dataset => hf_hub::RepoType::Dataset,
+    };
+    hf_hub::Repo::with_revision(hf.repo.clone(), kind, hf.revision.clone())
+}
+
+/// A refusal by the hub (401/403): the repository is gated or private. Without a token, say
+/// that one is needed.
+fn explain_refusal(hf: &HfSource, hub: &FetchEnv, error: &str) -> Option<String> {
+    let refused = ["401", "403"].iter().any(|c| error.contains(c));
+    if !refused {
+        return None;
+    }
+    let what = match hf.kind {
+        HubKind::Model => "model",
+        HubKind::Dataset => "dataset",
+    };
+    Some(match hub.token {
+        None => format!(
+            "the {what} repository {} is gated or private: it needs a Hugging Face token with access (accept its terms on the hub, then set HF_TOKEN) ({error})",
+            hf.repo
+        ),
+        Some(_) => format!(
+            "the {what} repository {} refused the token in HF_TOKEN (gated or private: does the token's account have access?) ({error})",
+            hf.repo
+        ),
+    })
 }
 
 fn is_commit_sha(s: &str) -> bool {
@@ -122,7 +145,10 @@ pub(super) fn from_hub(hf: &HfSource, hub: &FetchEnv) -> Result<Located> {
     });
     match rx.recv_timeout(timeout) {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => bail!("unreachable: {e}"),
+        Ok(Err(e)) => match explain_refusal(hf, hub, &e) {
+            Some(msg) => bail!("{msg}"),
+            None => bail!("unreachable: {e}"),
+        },
         Err(_) => bail!(
             "no answer within {:.1} s (set FRUGALBENCH_HUB_TIMEOUT to wait longer, or HF_HUB_OFFLINE=1 to skip)",
             timeout.as_secs_f64()

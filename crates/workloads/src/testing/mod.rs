@@ -1,3 +1,5 @@
 //! Tiny random-weight model fixtures written by code, so tests run offline.
 pub mod bert;
+pub mod hub;
 pub mod llama;
+pub mod parquet;
