@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod integrity;
 pub mod metrics;
 pub mod runners;
+pub mod vision;
 #[cfg(feature = "testing")]
 pub mod testing;
 
