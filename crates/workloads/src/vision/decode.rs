@@ -82,7 +82,8 @@ mod tests {
 
     #[test]
     fn grey_images_are_expanded_to_rgb() {
-        let grey = image::GrayImage::from_fn(2, 2, |x, _| image::Luma([if x == 0 { 10 } else { 200 }]));
+        let grey =
+            image::GrayImage::from_fn(2, 2, |x, _| image::Luma([if x == 0 { 10 } else { 200 }]));
         let mut out = Cursor::new(Vec::new());
         image::DynamicImage::ImageLuma8(grey)
             .write_to(&mut out, ImageFormat::Png)
@@ -113,16 +114,34 @@ mod tests {
             "{:#}",
             decode_row(&bytes(png, "half.png"), "set.jsonl", 4).unwrap_err()
         );
-        assert!(e.starts_with("set.jsonl:4: field \"image\": <embedded half.png>: corrupt Png image"), "{e}");
-        let e = format!("{:#}", decode(&bytes(b"hello".to_vec(), "t.png")).unwrap_err());
-        assert!(e.contains("<embedded t.png>: not an image this build can read"), "{e}");
+        assert!(
+            e.starts_with("set.jsonl:4: field \"image\": <embedded half.png>: corrupt Png image"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            decode(&bytes(b"hello".to_vec(), "t.png")).unwrap_err()
+        );
+        assert!(
+            e.contains("<embedded t.png>: not an image this build can read"),
+            "{e}"
+        );
         // GIF is a real image format, but not one this build decodes.
-        let e = format!("{:#}", decode(&bytes(b"GIF89a\x01\x00\x01\x00".to_vec(), "x.gif")).unwrap_err());
-        assert!(e.contains("unsupported image format Gif (supported: JPEG, PNG, WebP)"), "{e}");
+        let e = format!(
+            "{:#}",
+            decode(&bytes(b"GIF89a\x01\x00\x01\x00".to_vec(), "x.gif")).unwrap_err()
+        );
+        assert!(
+            e.contains("unsupported image format Gif (supported: JPEG, PNG, WebP)"),
+            "{e}"
+        );
         let e = format!(
             "{:#}",
             decode_row(&Media::File("/nonexistent/p.png".into()), "d.jsonl", 2).unwrap_err()
         );
-        assert!(e.contains("d.jsonl:2: field \"image\": cannot read /nonexistent/p.png"), "{e}");
+        assert!(
+            e.contains("d.jsonl:2: field \"image\": cannot read /nonexistent/p.png"),
+            "{e}"
+        );
     }
 }

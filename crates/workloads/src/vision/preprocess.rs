@@ -368,7 +368,13 @@ mod tests {
             "size": {"height": 224, "width": 224}
         });
         let p = Preprocess::from_config(&cfg, Preprocess::imagenet(256, 224)).unwrap();
-        assert_eq!(p.resize, Resize::Exact { height: 224, width: 224 });
+        assert_eq!(
+            p.resize,
+            Resize::Exact {
+                height: 224,
+                width: 224
+            }
+        );
         // ViT's config sets no crop key, so the default crop (224) stays: harmless here.
         assert_eq!(p.output_size(480, 640), (224, 224));
         assert_eq!(p.normalize, Some(([0.5; 3], [0.5; 3])));
@@ -390,12 +396,22 @@ mod tests {
         let mut defaults = Preprocess::imagenet(256, 224);
         defaults.crop = None;
         let p = Preprocess::from_config(&cfg, defaults).unwrap();
-        assert_eq!(p.resize, Resize::ShortestEdgeCropPct { size: 224, crop_pct: 0.875 });
+        assert_eq!(
+            p.resize,
+            Resize::ShortestEdgeCropPct {
+                size: 224,
+                crop_pct: 0.875
+            }
+        );
         assert_eq!(p.resample, Resample::Bicubic);
         // 300×600 → shorter side 256 (224 / 0.875) → 256×512 → centre 224×224.
         assert_eq!(p.resized_size(300, 600), (256, 512));
         assert_eq!(p.output_size(300, 600), (224, 224));
-        let big = Preprocess::from_config(&json!({"size": {"shortest_edge": 384}, "crop_pct": 0.875}), p.clone()).unwrap();
+        let big = Preprocess::from_config(
+            &json!({"size": {"shortest_edge": 384}, "crop_pct": 0.875}),
+            p.clone(),
+        )
+        .unwrap();
         assert_eq!(big.output_size(300, 600), (384, 384));
     }
 
@@ -426,11 +442,18 @@ mod tests {
         let cfg = json!({"size": 256, "crop_size": 224, "do_center_crop": true, "do_normalize": false,
                          "do_rescale": false});
         let p = Preprocess::from_config(&cfg, Preprocess::imagenet(256, 224)).unwrap();
-        assert_eq!(p.resize, Resize::Exact { height: 256, width: 256 });
+        assert_eq!(
+            p.resize,
+            Resize::Exact {
+                height: 256,
+                width: 256
+            }
+        );
         assert_eq!(p.crop, Some((224, 224)));
         assert_eq!(p.rescale, None);
         assert_eq!(p.normalize, None);
-        let off = Preprocess::from_config(&json!({"do_resize": false, "do_center_crop": false}), p).unwrap();
+        let off = Preprocess::from_config(&json!({"do_resize": false, "do_center_crop": false}), p)
+            .unwrap();
         assert_eq!(off.resize, Resize::None);
         assert_eq!(off.output_size(17, 9), (17, 9));
     }
@@ -440,12 +463,27 @@ mod tests {
         let d = || Preprocess::imagenet(256, 224);
         for (cfg, want) in [
             (json!({"resample": 9}), "unknown PIL filter code 9"),
-            (json!({"size": {"shortest_edge": 0}}), "\"shortest_edge\": expected a positive whole number"),
+            (
+                json!({"size": {"shortest_edge": 0}}),
+                "\"shortest_edge\": expected a positive whole number",
+            ),
             (json!({"size": "big"}), "expected a number or an object"),
-            (json!({"crop_size": {"height": 2}}), "expected {\"height\", \"width\"}"),
-            (json!({"image_std": [1, 0, 1]}), "\"image_std\": every value must be positive"),
-            (json!({"image_mean": [1, 2]}), "\"image_mean\": expected 3 numbers"),
-            (json!({"do_resize": "yes"}), "\"do_resize\": expected true or false"),
+            (
+                json!({"crop_size": {"height": 2}}),
+                "expected {\"height\", \"width\"}",
+            ),
+            (
+                json!({"image_std": [1, 0, 1]}),
+                "\"image_std\": every value must be positive",
+            ),
+            (
+                json!({"image_mean": [1, 2]}),
+                "\"image_mean\": expected 3 numbers",
+            ),
+            (
+                json!({"do_resize": "yes"}),
+                "\"do_resize\": expected true or false",
+            ),
             (json!([1]), "expected a JSON object"),
         ] {
             let e = format!("{:#}", Preprocess::from_config(&cfg, d()).unwrap_err());
