@@ -157,7 +157,7 @@ fn execute(plan: &RunPlan) -> Result<i32> {
                     fetched.entry(job.entry.id.clone()).or_insert(files)
                 }
             };
-            let dataset = &plan.datasets[&job.task];
+            let dataset = plan.dataset_for(job);
             let opts = RunnerOptions {
                 device: plan.device.clone(),
                 cache_dir: plan.fetch.cache_dir.clone(),

@@ -18,16 +18,19 @@ pub enum Task {
     /// An answer span cut from a context per question (quality: SQuAD F1, exact match beside
     /// it).
     QuestionAnswering,
+    /// A class per image (quality: top-1 accuracy, top-5 beside it).
+    ImageClassification,
 }
 
 impl Task {
     /// Every task, in display order.
-    pub const ALL: [Task; 5] = [
+    pub const ALL: [Task; 6] = [
         Task::SentenceSimilarity,
         Task::TextClassification,
         Task::TextGeneration,
         Task::Summarization,
         Task::QuestionAnswering,
+        Task::ImageClassification,
     ];
 
     /// The kebab-case name.
@@ -38,6 +41,7 @@ impl Task {
             Task::TextGeneration => "text-generation",
             Task::Summarization => "summarization",
             Task::QuestionAnswering => "question-answering",
+            Task::ImageClassification => "image-classification",
         }
     }
 }

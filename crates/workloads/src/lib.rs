@@ -15,9 +15,9 @@ pub mod fetch;
 pub mod integrity;
 pub mod metrics;
 pub mod runners;
-pub mod vision;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod vision;
 
 use serde::{Deserialize, Serialize};
 

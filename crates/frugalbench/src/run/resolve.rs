@@ -25,6 +25,24 @@ pub struct Job {
     pub task: Task,
 }
 
+impl Job {
+    /// The dataset this job runs on when `--dataset` is not given: the entry's `dataset`
+    /// setting (a file, or a named set such as `fashion-mnist`), else the task's builtin set.
+    pub fn dataset_key(&self) -> DatasetKey {
+        (
+            self.task,
+            self.entry
+                .setting_str("dataset")
+                .ok()
+                .flatten()
+                .map(str::to_string),
+        )
+    }
+}
+
+/// A task and the entry's own dataset setting (`None`: the task's builtin set or `--dataset`).
+pub type DatasetKey = (Task, Option<String>);
+
 /// Text-generation settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Generation {
@@ -38,8 +56,9 @@ pub struct Generation {
 /// A `frugalbench run`, resolved: what runs, on what data, how, and where results go.
 pub struct RunPlan {
     pub jobs: Vec<Job>,
-    /// The evaluation data of each task, read and checked before any metering.
-    pub datasets: BTreeMap<Task, LoadedDataset>,
+    /// The evaluation data of each task (and of each entry's own `dataset` setting), read and
+    /// checked before any metering.
+    pub datasets: BTreeMap<DatasetKey, LoadedDataset>,
     /// Metered queries per repetition, as given (`--queries`).
     pub queries_given: Option<usize>,
     /// The default suite (no `--model`): fewer queries by default.
@@ -88,10 +107,17 @@ impl RunPlan {
         // Datasets are read (and checked) before any metering starts, once per task.
         let mut datasets = BTreeMap::new();
         for job in &jobs {
-            if let std::collections::btree_map::Entry::Vacant(slot) = datasets.entry(job.task) {
-                slot.insert(match &args.protocol.dataset {
-                    Some(path) => datasets::load(job.task, path)?,
-                    None => datasets::builtin(job.task)?,
+            let key = match &args.protocol.dataset {
+                Some(_) => (job.task, None),
+                None => job.dataset_key(),
+            };
+            if let std::collections::btree_map::Entry::Vacant(slot) = datasets.entry(key) {
+                let own = slot.key().1.clone();
+                slot.insert(match (&args.protocol.dataset, own) {
+                    (Some(path), _) => datasets::load(job.task, path)?,
+                    (None, Some(name)) => datasets::load(job.task, std::path::Path::new(&name))
+                        .with_context(|| format!("model `{}`: setting `dataset`", job.entry.id))?,
+                    (None, None) => datasets::builtin(job.task)?,
                 });
             }
         }
@@ -143,6 +169,15 @@ impl RunPlan {
         }
     }
 
+    /// The dataset of `job` (read when the plan was resolved).
+    pub fn dataset_for(&self, job: &Job) -> &LoadedDataset {
+        let key = (job.task, None);
+        self.datasets
+            .get(&job.dataset_key())
+            .or_else(|| self.datasets.get(&key))
+            .expect("every job's dataset is read when the plan is resolved")
+    }
+
     /// The protocol's settings for a task.
     pub fn protocol_for(&self, task: Task) -> protocol::Settings {
         protocol::Settings {
@@ -157,7 +192,8 @@ impl RunPlan {
                 Task::SentenceSimilarity
                 | Task::TextClassification
                 | Task::Summarization
-                | Task::QuestionAnswering => true,
+                | Task::QuestionAnswering
+                | Task::ImageClassification => true,
             },
         }
     }

@@ -25,7 +25,10 @@ use sha2::{Digest, Sha256};
 
 use crate::Task;
 
+pub mod fashion_mnist;
+pub mod images;
 pub mod media;
+pub use images::{ImageRow, ImageSet, MediaRoot};
 pub use media::Media;
 
 /// A sentence-similarity row: two sentences and a gold score (any scale).
@@ -98,6 +101,8 @@ pub enum DatasetRows {
     Generation(Vec<PromptRow>),
     Summarization(Vec<SummaryRow>),
     QuestionAnswering(Vec<QaRow>),
+    /// Labelled pictures (`train` rows fit a head; `test` rows are scored).
+    Images(ImageSet),
 }
 
 /// A dataset ready for a runner.
@@ -121,6 +126,7 @@ impl LoadedDataset {
             DatasetRows::Generation(_) => Task::TextGeneration,
             DatasetRows::Summarization(_) => Task::Summarization,
             DatasetRows::QuestionAnswering(_) => Task::QuestionAnswering,
+            DatasetRows::Images(_) => Task::ImageClassification,
         }
     }
 
@@ -132,6 +138,7 @@ impl LoadedDataset {
             DatasetRows::Generation(r) => r.len(),
             DatasetRows::Summarization(r) => r.len(),
             DatasetRows::QuestionAnswering(r) => r.len(),
+            DatasetRows::Images(set) => set.test.len(),
         }
     }
 
@@ -162,6 +169,13 @@ const BUILTIN_QA: &str = include_str!("../../../../datasets/question-answering.j
 /// beside the metered generation); `datasets/text-generation.jsonl`, open prompts without gold
 /// answers, is still shipped for `--dataset`.
 const BUILTIN_GENERATION: &str = include_str!("../../../../datasets/text-generation-mc.jsonl");
+/// The default image-classification set: photos from the scikit-image wheel (paths relative to
+/// its `skimage/data/`), labelled by this project with ImageNet classes.
+const BUILTIN_IMAGES: &str = include_str!("../../../../datasets/image-classification.jsonl");
+/// The wheel the builtin photos come from (fetched with pip when a runner loads the set).
+pub const BUILTIN_IMAGES_PIP: &str = "scikit-image==0.26.0";
+/// The photos' folder inside that wheel.
+pub const BUILTIN_IMAGES_PATH: &str = "skimage/data";
 
 /// The file name (without `.jsonl`) of `task`'s builtin set, which is also its id after
 /// `frugalbench/`.
@@ -172,11 +186,19 @@ pub fn builtin_name(task: Task) -> &'static str {
         Task::TextGeneration => "text-generation-mc",
         Task::Summarization => "summarization",
         Task::QuestionAnswering => "question-answering",
+        Task::ImageClassification => "image-classification",
     }
 }
 
 /// Load a JSONL (`.jsonl`, `.ndjson`) or CSV (`.csv`) dataset for `task`.
+///
+/// For image classification, `fashion-mnist` (when no such file exists) names the
+/// Fashion-MNIST subset read from the Debian package ([`fashion_mnist::load_default`]).
 pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
+    if task == Task::ImageClassification && path == Path::new(fashion_mnist::NAME) && !path.exists()
+    {
+        return fashion_mnist::load_default();
+    }
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read dataset {}", path.display()))?;
     let format = Format::from_path(path)?;
@@ -184,10 +206,20 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "dataset".to_string());
-    parse(task, &bytes, format, &path.display().to_string(), stem).map(|mut d| {
-        d.path = Some(path.to_path_buf());
-        d
-    })
+    let base = images::base_of(path);
+    let mut d = parse_at(
+        task,
+        &bytes,
+        format,
+        &path.display().to_string(),
+        stem,
+        Some(&base),
+    )?;
+    d.path = Some(path.to_path_buf());
+    if let DatasetRows::Images(set) = &d.rows {
+        images::check_decodable(set)?;
+    }
+    Ok(d)
 }
 
 /// The shipped default dataset for `task` (`datasets/<name>.jsonl`, embedded at build time,
@@ -200,24 +232,45 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
         Task::TextGeneration => BUILTIN_GENERATION,
         Task::Summarization => BUILTIN_SUMMARIZATION,
         Task::QuestionAnswering => BUILTIN_QA,
+        Task::ImageClassification => BUILTIN_IMAGES,
     };
     let name = builtin_name(task);
-    parse(
+    let mut d = parse(
         task,
         text.as_bytes(),
         Format::Jsonl,
         &format!("<builtin>/datasets/{name}.jsonl"),
         format!("frugalbench/{name}"),
-    )
+    )?;
+    if let DatasetRows::Images(set) = &mut d.rows {
+        set.root = MediaRoot::Pip {
+            pip: BUILTIN_IMAGES_PIP.to_string(),
+            path: BUILTIN_IMAGES_PATH.to_string(),
+        };
+    }
+    Ok(d)
 }
 
 /// Parse dataset bytes. `source` names the file in messages; `id` becomes the dataset id.
+/// Image paths stay as written (relative ones resolve against the working directory).
 pub fn parse(
     task: Task,
     bytes: &[u8],
     format: Format,
     source: &str,
     id: String,
+) -> Result<LoadedDataset> {
+    parse_at(task, bytes, format, source, id, None)
+}
+
+/// [`parse`], resolving image paths against `base` (the dataset file's folder).
+fn parse_at(
+    task: Task,
+    bytes: &[u8],
+    format: Format,
+    source: &str,
+    id: String,
+    base: Option<&Path>,
 ) -> Result<LoadedDataset> {
     let sha256 = hex::encode(Sha256::digest(bytes));
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -281,6 +334,28 @@ pub fn parse(
                 .collect::<Result<_>>()
                 .with_context(|| format!("{source}: not a question-answering dataset"))?,
         ),
+        Task::ImageClassification => {
+            let (mut train, mut test) = (Vec::new(), Vec::new());
+            for r in &records {
+                let (row, is_train) = r.image_row(base)?;
+                if is_train {
+                    train.push(row)
+                } else {
+                    test.push(row)
+                }
+            }
+            if test.is_empty() {
+                bail!(
+                    "{source}: no test rows ({} rows all have split \"train\")",
+                    train.len()
+                );
+            }
+            DatasetRows::Images(ImageSet {
+                train,
+                test,
+                root: MediaRoot::Resolved,
+            })
+        }
     };
     let loaded = LoadedDataset {
         id,

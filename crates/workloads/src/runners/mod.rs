@@ -6,16 +6,21 @@
 //! - [`generation`]: decoders (GGUF llama/qwen, safetensors llama);
 //! - [`t5`]: summarization with T5 / flan-t5 (greedy encoder-decoder);
 //! - [`qa`]: extractive question answering (BERT / DistilBERT with a span head);
+//! - [`efficientnet_lite`]: EfficientNet-Lite image classifiers (through [`image_cls`], the
+//!   runner the image families share); [`vit`]: ViT image classifiers;
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
 //! Adding a family: see the recipe in the crate's README.
 
 pub mod bert;
 pub mod common;
+pub mod efficientnet_lite;
 pub mod generation;
+pub mod image_cls;
 pub mod qa;
 pub mod seqcls;
 pub mod t5;
+pub mod vit;
 
 use anyhow::bail;
 
@@ -53,6 +58,8 @@ pub const FAMILIES: &[Family] = &[
     generation::FAMILY,
     t5::FAMILY,
     qa::FAMILY,
+    efficientnet_lite::FAMILY,
+    vit::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.

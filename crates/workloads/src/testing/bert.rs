@@ -326,7 +326,9 @@ fn shipped_dataset_words() -> Result<Vec<String>> {
                 }
             }
             // Not part of the tiny vocab (kept as it was before these sets shipped).
-            DatasetRows::Summarization(_) | DatasetRows::QuestionAnswering(_) => {}
+            DatasetRows::Summarization(_)
+            | DatasetRows::QuestionAnswering(_)
+            | DatasetRows::Images(_) => {}
         }
     }
     let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();

@@ -1,3 +1,5 @@
 //! Tiny random-weight model fixtures written by code, so tests run offline.
 pub mod bert;
+pub mod efficientnet_lite;
 pub mod llama;
+pub mod vit;
