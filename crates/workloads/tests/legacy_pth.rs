@@ -113,7 +113,7 @@ fn truncated_zip_and_foreign_files_are_clear_errors() {
         e.contains("cut.pth: not a readable legacy PyTorch checkpoint"),
         "{e}"
     );
-    assert!(e.contains("the file ends inside its"), "{e}");
+    assert!(e.contains("the file ends"), "{e}");
     let zip = dir.path().join("zip.pth");
     std::fs::write(&zip, b"PK\x03\x04 and some more bytes").unwrap();
     assert!(!legacy_pth::is_legacy(&zip));

@@ -130,6 +130,10 @@ mod tests {
             arches_for(Task::QuestionAnswering),
             [BERT_ARCH, "distilbert"]
         );
+        assert_eq!(
+            arches_for(Task::ImageClassification),
+            ["efficientnet-lite", "vit"]
+        );
     }
 
     #[test]
