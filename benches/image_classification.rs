@@ -84,7 +84,7 @@ fn bench(c: &mut Criterion) {
         temperature: 0.0,
         seed: 0,
     };
-    let mut runner =
+    let mut runner: Box<dyn Runner> =
         runners::load(&entry, Task::ImageClassification, &files, &dataset, &opts).unwrap();
     eprintln!(
         "image_classification bench: {weights}, {} pictures ({}), rayon threads {}",
