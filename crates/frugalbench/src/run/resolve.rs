@@ -157,12 +157,18 @@ impl RunPlan {
 
     /// Metered queries per repetition for `task`: `--queries`, else 1000 for named models; the
     /// default suite meters 200 per repetition, 100 for the generation tasks (an LLM query costs
-    /// tens of encoder queries), so the whole suite stays near a quarter of an hour on 2 cores.
+    /// tens of encoder queries) and for image classification (a 224×224 CNN pass costs several
+    /// sentence embeddings), so the whole suite stays near a quarter of an hour on 2 cores.
     pub fn queries_for(&self, task: Task) -> usize {
         match (self.queries_given, self.suite) {
             (Some(q), _) => q,
             (None, false) => DEFAULT_QUERIES,
-            (None, true) if matches!(task, Task::TextGeneration | Task::Summarization) => {
+            (None, true)
+                if matches!(
+                    task,
+                    Task::TextGeneration | Task::Summarization | Task::ImageClassification
+                ) =>
+            {
                 DEFAULT_SUITE_GENERATION_QUERIES
             }
             (None, true) => DEFAULT_SUITE_QUERIES,

@@ -36,7 +36,7 @@ pub const CLASSES: [&str; 10] = [
     "Ankle boot",
 ];
 /// Default subset sizes and seed.
-pub const DEFAULT_TRAIN: usize = 500;
+pub const DEFAULT_TRAIN: usize = 300;
 pub const DEFAULT_TEST: usize = 200;
 pub const DEFAULT_SEED: u64 = 20_200_523;
 
