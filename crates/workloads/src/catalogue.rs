@@ -669,7 +669,7 @@ stop = ["</s>", "<|im_end|>"]
         ));
         assert!(e.contains("dir/models.toml: model `b`"), "{e}");
         assert!(
-            e.contains("unknown task `text-to-speech` (known: sentence-similarity, text-classification, text-generation, summarization, question-answering)"),
+            e.contains("unknown task `text-to-speech` (known: sentence-similarity, text-classification, text-generation, summarization, question-answering, image-classification)"),
             "{e}"
         );
 
