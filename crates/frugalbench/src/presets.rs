@@ -145,6 +145,7 @@ impl Preset {
                 Task::QuestionAnswering => "EnergyStarAI/extractive_qa",
                 Task::TextClassification => "EnergyStarAI/text_classification",
                 Task::SentenceSimilarity => "EnergyStarAI/sentence_similarity",
+                Task::ImageClassification => "EnergyStarAI/image_classification",
                 Task::ObjectDetection => "EnergyStarAI/object_detection",
             }),
             "frugal-ai" => match task {

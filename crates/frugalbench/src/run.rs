@@ -33,8 +33,8 @@ pub struct RunArgs {
     #[arg(long = "model", short = 'm', value_name = "ID")]
     pub models: Vec<String>,
     /// Only run this task (sentence-similarity, text-classification,
-    /// text-generation, summarization, question-answering, object-detection — alias
-    /// smoke-detection); default: every task the chosen models declare.
+    /// text-generation, summarization, question-answering, image-classification,
+    /// object-detection — alias smoke-detection); default: every task the chosen models declare.
     #[arg(long, value_name = "TASK")]
     pub task: Option<Task>,
     /// Follow an anchor's protocol: `ai-energy-score` or `frugal-ai` (`frugalbench presets`
@@ -163,7 +163,7 @@ fn execute(plan: &RunPlan) -> Result<i32> {
                     fetched.entry(job.entry.id.clone()).or_insert(files)
                 }
             };
-            let dataset = &plan.datasets[&job.task];
+            let dataset = plan.dataset_for(job);
             let opts = RunnerOptions {
                 device: plan.device.clone(),
                 cache_dir: plan.fetch.cache_dir.clone(),

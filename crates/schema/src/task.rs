@@ -18,6 +18,8 @@ pub enum Task {
     /// An answer span cut from a context per question (quality: SQuAD F1, exact match beside
     /// it).
     QuestionAnswering,
+    /// A class per image (quality: top-1 accuracy, top-5 beside it).
+    ImageClassification,
     /// Boxes and labels per image (quality: mAP@0.5; on a single-class set, the Frugal AI
     /// Challenge's smoke figures: detection accuracy and mean IoU of the best box). The command
     /// line also accepts `smoke-detection` for it.
@@ -26,12 +28,13 @@ pub enum Task {
 
 impl Task {
     /// Every task, in display order.
-    pub const ALL: [Task; 6] = [
+    pub const ALL: [Task; 7] = [
         Task::SentenceSimilarity,
         Task::TextClassification,
         Task::TextGeneration,
         Task::Summarization,
         Task::QuestionAnswering,
+        Task::ImageClassification,
         Task::ObjectDetection,
     ];
 
@@ -50,6 +53,7 @@ impl Task {
             Task::TextGeneration => "text-generation",
             Task::Summarization => "summarization",
             Task::QuestionAnswering => "question-answering",
+            Task::ImageClassification => "image-classification",
             Task::ObjectDetection => "object-detection",
         }
     }

@@ -681,7 +681,7 @@ stop = ["</s>", "<|im_end|>"]
         ));
         assert!(e.contains("dir/models.toml: model `b`"), "{e}");
         assert!(
-            e.contains("unknown task `text-to-speech` (known: sentence-similarity, text-classification, text-generation, summarization, question-answering, object-detection)"),
+            e.contains("unknown task `text-to-speech` (known: sentence-similarity, text-classification, text-generation, summarization, question-answering, image-classification, object-detection)"),
             "{e}"
         );
 

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod runners;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod vision;
 
 use serde::{Deserialize, Serialize};
 

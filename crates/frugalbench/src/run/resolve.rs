@@ -26,6 +26,24 @@ pub struct Job {
     pub task: Task,
 }
 
+impl Job {
+    /// The dataset this job runs on when `--dataset` is not given: the entry's `dataset`
+    /// setting (a file, or a named set such as `fashion-mnist`), else the task's builtin set.
+    pub fn dataset_key(&self) -> DatasetKey {
+        (
+            self.task,
+            self.entry
+                .setting_str("dataset")
+                .ok()
+                .flatten()
+                .map(str::to_string),
+        )
+    }
+}
+
+/// A task and the entry's own dataset setting (`None`: the task's builtin set or `--dataset`).
+pub type DatasetKey = (Task, Option<String>);
+
 /// Text-generation settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Generation {
@@ -39,9 +57,10 @@ pub struct Generation {
 /// A `frugalbench run`, resolved: what runs, on what data, how, and where results go.
 pub struct RunPlan {
     pub jobs: Vec<Job>,
-    /// The evaluation data of each task, read and checked before any metering.
-    pub datasets: BTreeMap<Task, LoadedDataset>,
-    /// Where each catalogue dataset (`--dataset ID`) came from, by task.
+    /// The evaluation data of each task (and of each entry's own `dataset` setting), read and
+    /// checked before any metering.
+    pub datasets: BTreeMap<DatasetKey, LoadedDataset>,
+    /// Where each catalogue dataset (`--dataset ID`, a preset's set) came from, by task.
     pub dataset_origins: BTreeMap<Task, DatasetOrigin>,
     /// Metered queries per repetition, as given (`--queries`).
     pub queries_given: Option<usize>,
@@ -122,15 +141,24 @@ impl RunPlan {
         let mut datasets = BTreeMap::new();
         let mut dataset_origins = BTreeMap::new();
         for job in &jobs {
-            if let std::collections::btree_map::Entry::Vacant(slot) = datasets.entry(job.task) {
-                slot.insert(match (&dataset_entry, &args.protocol.dataset, &preset) {
-                    (Some(entry), _, _) => {
+            let key = match &args.protocol.dataset {
+                Some(_) => (job.task, None),
+                None => job.dataset_key(),
+            };
+            if let std::collections::btree_map::Entry::Vacant(slot) = datasets.entry(key) {
+                let own = slot.key().1.clone();
+                slot.insert(match (&dataset_entry, &args.protocol.dataset, own, &preset) {
+                    (Some(entry), _, _, _) => {
                         let loaded = entry.load(&fetch)?;
                         dataset_origins.insert(job.task, loaded.origin);
                         loaded.dataset
                     }
-                    (None, Some(path), _) => datasets::load(job.task, path)?,
-                    (None, None, Some(p)) => {
+                    (None, Some(path), _, _) => datasets::load(job.task, path)?,
+                    (None, None, Some(name), _) => {
+                        datasets::load(job.task, std::path::Path::new(&name))
+                            .with_context(|| format!("model `{}`: setting `dataset`", job.entry.id))?
+                    }
+                    (None, None, None, Some(p)) => {
                         // The anchor's set, from the dataset catalogue (the entry whose hub
                         // repository is the preset's dataset for this task).
                         let catalogue = args.protocol.load_datasets_catalogue()?;
@@ -148,7 +176,7 @@ impl RunPlan {
                         dataset_origins.insert(job.task, loaded.origin);
                         loaded.dataset
                     }
-                    (None, None, None) => datasets::builtin(job.task)?,
+                    (None, None, None, None) => datasets::builtin(job.task)?,
                 });
             }
         }
@@ -183,20 +211,38 @@ impl RunPlan {
 
     /// Metered queries per repetition for `task`: `--queries`, else 1000 for named models; the
     /// default suite meters 200 per repetition, 100 for the generation tasks (an LLM query costs
-    /// tens of encoder queries), so the whole suite stays near a quarter of an hour on 2 cores.
+    /// tens of encoder queries) and for image classification (a 224×224 CNN pass costs several
+    /// sentence embeddings), so the whole suite stays near a quarter of an hour on 2 cores.
     pub fn queries_for(&self, task: Task) -> usize {
         if self.queries_given.is_none() && self.preset.as_ref().is_some_and(|p| p.whole_split()) {
             // The whole evaluation split, once (the Frugal AI Challenge's protocol).
-            return self.datasets.get(&task).map_or(1, |d| d.eval_len().max(1));
+            return self
+                .datasets
+                .get(&(task, None))
+                .map_or(1, |d| d.eval_len().max(1));
         }
         match (self.queries_given, self.suite) {
             (Some(q), _) => q,
             (None, false) => DEFAULT_QUERIES,
-            (None, true) if matches!(task, Task::TextGeneration | Task::Summarization) => {
+            (None, true)
+                if matches!(
+                    task,
+                    Task::TextGeneration | Task::Summarization | Task::ImageClassification
+                ) =>
+            {
                 DEFAULT_SUITE_GENERATION_QUERIES
             }
             (None, true) => DEFAULT_SUITE_QUERIES,
         }
+    }
+
+    /// The dataset of `job` (read when the plan was resolved).
+    pub fn dataset_for(&self, job: &Job) -> &LoadedDataset {
+        let key = (job.task, None);
+        self.datasets
+            .get(&job.dataset_key())
+            .or_else(|| self.datasets.get(&key))
+            .expect("every job's dataset is read when the plan is resolved")
     }
 
     /// The protocol's settings for a task.
@@ -218,6 +264,7 @@ impl RunPlan {
                     | Task::TextClassification
                     | Task::Summarization
                     | Task::QuestionAnswering
+                    | Task::ImageClassification
                     | Task::ObjectDetection => true,
                 },
         }

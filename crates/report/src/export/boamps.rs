@@ -181,6 +181,7 @@ fn task_family(t: Task) -> &'static str {
         Task::TextGeneration => "textGeneration",
         Task::Summarization => "summarization",
         Task::QuestionAnswering => "questionAnswering",
+        Task::ImageClassification => "imageClassification",
         Task::ObjectDetection => "objectDetection",
     }
 }
@@ -192,6 +193,7 @@ fn algorithm_type(t: Task) -> &'static str {
         Task::TextGeneration => "llm",
         Task::Summarization => "nlp",
         Task::QuestionAnswering => "nlp",
+        Task::ImageClassification => "neural network",
         Task::ObjectDetection => "computerVision",
     }
 }

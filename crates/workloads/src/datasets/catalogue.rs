@@ -465,7 +465,8 @@ impl DatasetEntry {
             }
             hex::encode(h.finalize())
         };
-        let dataset = super::from_records(self.task, &records, &self.id, self.id.clone(), sha256)?;
+        let dataset =
+            super::from_records(self.task, &records, &self.id, self.id.clone(), sha256, None)?;
         Ok((dataset, split_rows, rows_sha256))
     }
 
@@ -496,7 +497,7 @@ impl DatasetEntry {
             };
             let gold: &[&str] = match self.task {
                 Task::SentenceSimilarity => &["score"],
-                Task::TextClassification => &["label"],
+                Task::TextClassification | Task::ImageClassification => &["label"],
                 Task::Summarization => &["summary"],
                 Task::QuestionAnswering => &["answers"],
                 Task::ObjectDetection => &["boxes", "labels"],

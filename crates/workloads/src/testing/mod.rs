@@ -1,5 +1,7 @@
 //! Tiny random-weight model fixtures written by code, so tests run offline.
 pub mod bert;
+pub mod efficientnet_lite;
 pub mod hub;
 pub mod llama;
 pub mod parquet;
+pub mod vit;
