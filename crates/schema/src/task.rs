@@ -18,16 +18,19 @@ pub enum Task {
     /// An answer span cut from a context per question (quality: SQuAD F1, exact match beside
     /// it).
     QuestionAnswering,
+    /// A transcript per audio clip (quality: word error rate).
+    AutomaticSpeechRecognition,
 }
 
 impl Task {
     /// Every task, in display order.
-    pub const ALL: [Task; 5] = [
+    pub const ALL: [Task; 6] = [
         Task::SentenceSimilarity,
         Task::TextClassification,
         Task::TextGeneration,
         Task::Summarization,
         Task::QuestionAnswering,
+        Task::AutomaticSpeechRecognition,
     ];
 
     /// The kebab-case name.
@@ -38,6 +41,7 @@ impl Task {
             Task::TextGeneration => "text-generation",
             Task::Summarization => "summarization",
             Task::QuestionAnswering => "question-answering",
+            Task::AutomaticSpeechRecognition => "automatic-speech-recognition",
         }
     }
 }

@@ -112,4 +112,14 @@ pub trait Runner {
     fn fitted_file(&self) -> Option<&std::path::Path> {
         None
     }
+    /// Speech: the duration in seconds of evaluation row `item`'s clip (for J per audio second
+    /// and the real-time factor); `None` for other tasks.
+    fn audio_seconds(&self, _item: usize) -> Option<f64> {
+        None
+    }
+    /// A cap on new tokens that the runner applies itself (speech recognition: per 30-s
+    /// window), when it does not use the run's `--max-new-tokens`.
+    fn token_cap(&self) -> Option<usize> {
+        None
+    }
 }

@@ -1,9 +1,10 @@
 //! Quality metrics: Spearman rank correlation (sentence similarity), accuracy and macro-F1
 //! (classification), ROUGE ([`rouge`], summarization) and SQuAD exact match / F1 ([`squad`],
-//! question answering).
+//! question answering) and word error rate ([`wer`], speech recognition).
 
 pub mod rouge;
 pub mod squad;
+pub mod wer;
 
 use std::collections::{BTreeMap, BTreeSet};
 

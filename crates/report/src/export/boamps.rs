@@ -181,6 +181,7 @@ fn task_family(t: Task) -> &'static str {
         Task::TextGeneration => "textGeneration",
         Task::Summarization => "summarization",
         Task::QuestionAnswering => "questionAnswering",
+        Task::AutomaticSpeechRecognition => "automaticSpeechRecognition",
     }
 }
 
@@ -191,6 +192,7 @@ fn algorithm_type(t: Task) -> &'static str {
         Task::TextGeneration => "llm",
         Task::Summarization => "nlp",
         Task::QuestionAnswering => "nlp",
+        Task::AutomaticSpeechRecognition => "speech",
     }
 }
 

@@ -25,7 +25,9 @@ use sha2::{Digest, Sha256};
 
 use crate::Task;
 
+pub mod asr;
 pub mod media;
+pub use asr::AsrRow;
 pub use media::Media;
 
 /// A sentence-similarity row: two sentences and a gold score (any scale).
@@ -98,6 +100,8 @@ pub enum DatasetRows {
     Generation(Vec<PromptRow>),
     Summarization(Vec<SummaryRow>),
     QuestionAnswering(Vec<QaRow>),
+    /// Automatic speech recognition: clips and reference transcripts.
+    Speech(Vec<AsrRow>),
 }
 
 /// A dataset ready for a runner.
@@ -121,6 +125,7 @@ impl LoadedDataset {
             DatasetRows::Generation(_) => Task::TextGeneration,
             DatasetRows::Summarization(_) => Task::Summarization,
             DatasetRows::QuestionAnswering(_) => Task::QuestionAnswering,
+            DatasetRows::Speech(_) => Task::AutomaticSpeechRecognition,
         }
     }
 
@@ -132,6 +137,7 @@ impl LoadedDataset {
             DatasetRows::Generation(r) => r.len(),
             DatasetRows::Summarization(r) => r.len(),
             DatasetRows::QuestionAnswering(r) => r.len(),
+            DatasetRows::Speech(r) => r.len(),
         }
     }
 
@@ -172,6 +178,7 @@ pub fn builtin_name(task: Task) -> &'static str {
         Task::TextGeneration => "text-generation-mc",
         Task::Summarization => "summarization",
         Task::QuestionAnswering => "question-answering",
+        Task::AutomaticSpeechRecognition => "pocketsphinx-testdata",
     }
 }
 
@@ -184,7 +191,16 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "dataset".to_string());
-    parse(task, &bytes, format, &path.display().to_string(), stem).map(|mut d| {
+    let base = path.parent().filter(|p| !p.as_os_str().is_empty());
+    parse_in(
+        task,
+        &bytes,
+        format,
+        &path.display().to_string(),
+        stem,
+        base,
+    )
+    .map(|mut d| {
         d.path = Some(path.to_path_buf());
         d
     })
@@ -193,8 +209,12 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
 /// The shipped default dataset for `task` (`datasets/<name>.jsonl`, embedded at build time,
 /// `<name>` from [`builtin_name`]: the task's name, `text-generation-mc` for generation); its
 /// id is `frugalbench/<name>`.
+///
+/// Automatic speech recognition has no embedded set: its default is read from the Debian
+/// package `pocketsphinx-testdata` ([`asr::pocketsphinx`]).
 pub fn builtin(task: Task) -> Result<LoadedDataset> {
     let text = match task {
+        Task::AutomaticSpeechRecognition => return asr::pocketsphinx(),
         Task::SentenceSimilarity => BUILTIN_SIMILARITY,
         Task::TextClassification => BUILTIN_CLASSIFICATION,
         Task::TextGeneration => BUILTIN_GENERATION,
@@ -212,12 +232,25 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
 }
 
 /// Parse dataset bytes. `source` names the file in messages; `id` becomes the dataset id.
+/// Media paths (audio, images) resolve against the current folder: see [`parse_in`].
 pub fn parse(
     task: Task,
     bytes: &[u8],
     format: Format,
     source: &str,
     id: String,
+) -> Result<LoadedDataset> {
+    parse_in(task, bytes, format, source, id, None)
+}
+
+/// [`parse`], with relative media paths resolved against `base` (the dataset file's folder).
+pub fn parse_in(
+    task: Task,
+    bytes: &[u8],
+    format: Format,
+    source: &str,
+    id: String,
+    base: Option<&Path>,
 ) -> Result<LoadedDataset> {
     let sha256 = hex::encode(Sha256::digest(bytes));
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -280,6 +313,13 @@ pub fn parse(
                 .map(|r| r.qa_row())
                 .collect::<Result<_>>()
                 .with_context(|| format!("{source}: not a question-answering dataset"))?,
+        ),
+        Task::AutomaticSpeechRecognition => DatasetRows::Speech(
+            records
+                .iter()
+                .map(|r| r.asr_row(base))
+                .collect::<Result<_>>()
+                .with_context(|| format!("{source}: not a speech-recognition dataset"))?,
         ),
     };
     let loaded = LoadedDataset {
@@ -1131,6 +1171,10 @@ mod tests {
     #[test]
     fn builtin_sets_load() {
         for task in Task::ALL {
+            // Read from an installed Debian package, not embedded: tested in `asr`.
+            if task == Task::AutomaticSpeechRecognition {
+                continue;
+            }
             let d = builtin(task).unwrap();
             assert_eq!(d.id, format!("frugalbench/{}", builtin_name(task)));
             assert_eq!(d.task(), task);

@@ -6,6 +6,7 @@
 //! - [`generation`]: decoders (GGUF llama/qwen, safetensors llama);
 //! - [`t5`]: summarization with T5 / flan-t5 (greedy encoder-decoder);
 //! - [`qa`]: extractive question answering (BERT / DistilBERT with a span head);
+//! - [`whisper`]: automatic speech recognition with Whisper (greedy, no timestamps);
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
 //! Adding a family: see the recipe in the crate's README.
@@ -16,6 +17,7 @@ pub mod generation;
 pub mod qa;
 pub mod seqcls;
 pub mod t5;
+pub mod whisper;
 
 use anyhow::bail;
 
@@ -53,6 +55,7 @@ pub const FAMILIES: &[Family] = &[
     generation::FAMILY,
     t5::FAMILY,
     qa::FAMILY,
+    whisper::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.
