@@ -15,7 +15,7 @@ use super::protocol;
 use super::RunArgs;
 use crate::protocol_args::{
     check_job, check_out_dir, DEFAULT_QUERIES, DEFAULT_SUITE_GENERATION_QUERIES,
-    DEFAULT_SUITE_QUERIES,
+    DEFAULT_SUITE_QUERIES, DEFAULT_SUITE_SPEECH_QUERIES,
 };
 
 /// One (model, task) job.
@@ -131,13 +131,17 @@ impl RunPlan {
 
     /// Metered queries per repetition for `task`: `--queries`, else 1000 for named models; the
     /// default suite meters 200 per repetition, 100 for the generation tasks (an LLM query costs
-    /// tens of encoder queries), so the whole suite stays near a quarter of an hour on 2 cores.
+    /// tens of encoder queries) and 10 for speech recognition (one pass over the default clips),
+    /// so the whole suite stays near a quarter of an hour on 2 cores.
     pub fn queries_for(&self, task: Task) -> usize {
         match (self.queries_given, self.suite) {
             (Some(q), _) => q,
             (None, false) => DEFAULT_QUERIES,
             (None, true) if matches!(task, Task::TextGeneration | Task::Summarization) => {
                 DEFAULT_SUITE_GENERATION_QUERIES
+            }
+            (None, true) if task == Task::AutomaticSpeechRecognition => {
+                DEFAULT_SUITE_SPEECH_QUERIES
             }
             (None, true) => DEFAULT_SUITE_QUERIES,
         }

@@ -181,7 +181,7 @@ fn task_family(t: Task) -> &'static str {
         Task::TextGeneration => "textGeneration",
         Task::Summarization => "summarization",
         Task::QuestionAnswering => "questionAnswering",
-        Task::AutomaticSpeechRecognition => "automaticSpeechRecognition",
+        Task::AutomaticSpeechRecognition => "speechRecognition",
     }
 }
 
@@ -405,6 +405,17 @@ pub fn boamps_report(r: &RunResult) -> BoampsReport {
         data_format: data_format(r.dataset.path.as_deref()),
         data_quantity: None,
     }];
+    if r.task == Task::AutomaticSpeechRecognition {
+        // Clips in, text out.
+        dataset[0].data_type = "audio";
+        dataset[0].data_format = None;
+        dataset.push(DataItem {
+            data_usage: "output",
+            data_type: "text",
+            data_format: None,
+            data_quantity: None,
+        });
+    }
     if let Some(g) = &r.generation {
         dataset[0].data_type = "token";
         dataset[0].data_quantity = per_request(g.input_tokens);
