@@ -17,6 +17,10 @@ pub const DEFAULT_QUERIES: usize = 1000;
 pub const DEFAULT_SUITE_QUERIES: usize = 200;
 /// Metered queries per repetition for the default suite's generation tasks.
 pub const DEFAULT_SUITE_GENERATION_QUERIES: usize = 100;
+/// Metered queries per repetition for the default suite's speech tasks: one pass over the 10
+/// utterances of the default speech set (a Whisper query transcribes a clip of seconds, tens of
+/// encoder queries' work).
+pub const DEFAULT_SUITE_SPEECH_QUERIES: usize = 10;
 
 /// Protocol options shared by `frugalbench run` and `frugalbench plan`.
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -70,6 +70,8 @@ pub struct RunRecord {
     pub quality: Option<Quality>,
     /// Text generation only.
     pub generation: Option<GenerationRecord>,
+    /// Speech tasks only: seconds of audio in the metered queries.
+    pub audio_seconds: Option<f64>,
     pub repetitions: Vec<RepetitionRecord>,
     pub status: Status,
     pub started_at: DateTime<Utc>,
@@ -115,6 +117,7 @@ impl RunRecord {
                 g.generated_tokens,
             )
         });
+        let audio = self.audio_seconds.map(|s| audio(s, &energy, &timing));
         RunResult {
             schema_version: SCHEMA_VERSION,
             harness: self.harness,
@@ -128,6 +131,7 @@ impl RunRecord {
             timing,
             quality: self.quality,
             generation,
+            audio,
             repetitions: reps,
             status: self.status,
             started_at: self.started_at,
@@ -137,6 +141,22 @@ impl RunRecord {
             // Set by the caller from the finished result (it reads the energy figures).
             preset: None,
         }
+    }
+}
+
+/// Speech figures from the seconds of audio metered (0 s gives 0 J/s and an RTF of 0).
+pub fn audio(audio_seconds: f64, energy: &Energy, timing: &Timing) -> Audio {
+    let per_second = |x: f64| {
+        if audio_seconds > 0.0 {
+            x / audio_seconds
+        } else {
+            0.0
+        }
+    };
+    Audio {
+        audio_seconds,
+        joules_per_audio_second: per_second(energy.total_joules),
+        real_time_factor: per_second(timing.wall_seconds),
     }
 }
 
@@ -410,6 +430,9 @@ impl RunResult {
         self.energy = energy(method, &reps, idle, std::mem::take(&mut self.energy.notes));
         self.timing = timing(&reps, self.timing.latency_ms);
         self.carbon = carbon(self.carbon.intensity.clone(), &self.energy);
+        if let Some(a) = &self.audio {
+            self.audio = Some(audio(a.audio_seconds, &self.energy, &self.timing));
+        }
         if let Some(g) = &self.generation {
             let (prefill, decode) =
                 phase_joules(&reps).unwrap_or((g.prefill_joules, g.decode_joules));

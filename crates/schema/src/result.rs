@@ -36,6 +36,9 @@ pub struct RunResult {
     /// Text generation only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<Generation>,
+    /// Speech tasks only: energy per second of audio and the real-time factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<Audio>,
     /// One entry per metered repetition, in order (a partial last one when interrupted).
     pub repetitions: Vec<Repetition>,
     pub status: Status,
@@ -401,6 +404,18 @@ pub struct Generation {
     pub input_tokens: u64,
     /// Generated tokens over all metered queries.
     pub generated_tokens: u64,
+}
+
+/// Speech figures of the metered queries (all repetitions together).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Audio {
+    /// Seconds of audio in the metered queries (a clip counts once per query that read it).
+    pub audio_seconds: f64,
+    /// `energy.total_joules` / `audio_seconds`.
+    pub joules_per_audio_second: f64,
+    /// Real-time factor: `timing.wall_seconds` / `audio_seconds` (below 1 = faster than real
+    /// time).
+    pub real_time_factor: f64,
 }
 
 /// Time-to-first-token distribution in milliseconds.

@@ -24,11 +24,13 @@ pub enum Task {
     /// Challenge's smoke figures: detection accuracy and mean IoU of the best box). The command
     /// line also accepts `smoke-detection` for it.
     ObjectDetection,
+    /// A transcript per audio clip (quality: word error rate).
+    AutomaticSpeechRecognition,
 }
 
 impl Task {
     /// Every task, in display order.
-    pub const ALL: [Task; 7] = [
+    pub const ALL: [Task; 8] = [
         Task::SentenceSimilarity,
         Task::TextClassification,
         Task::TextGeneration,
@@ -36,6 +38,7 @@ impl Task {
         Task::QuestionAnswering,
         Task::ImageClassification,
         Task::ObjectDetection,
+        Task::AutomaticSpeechRecognition,
     ];
 
     /// Other names accepted when parsing: (alias, task).
@@ -55,6 +58,7 @@ impl Task {
             Task::QuestionAnswering => "question-answering",
             Task::ImageClassification => "image-classification",
             Task::ObjectDetection => "object-detection",
+            Task::AutomaticSpeechRecognition => "automatic-speech-recognition",
         }
     }
 }

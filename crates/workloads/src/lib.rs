@@ -1,6 +1,7 @@
 //! Candle model runners per task, the `models.toml` catalogue, model fetching and datasets.
 //!
 //! Module ownership (one job each):
+//! - [`audio`]: decode clips (WAV, FLAC, MP3, OGG), mix to mono, resample.
 //! - [`catalogue`]: parse `models.toml` into [`catalogue::ModelEntry`] values.
 //! - [`fetch`]: get a model's files onto disk (hf-hub cache, local path, pip mirror) and hash them.
 //! - [`integrity`]: check weight files (safetensors) before they are hashed or memory-mapped.
@@ -9,6 +10,7 @@
 //! - [`runners`]: one Candle runner per model family, behind the [`Runner`] trait.
 //! - `testing` (feature `testing`): tiny random checkpoints for tests and benches.
 
+pub mod audio;
 pub mod catalogue;
 pub mod datasets;
 pub mod fetch;
@@ -122,6 +124,16 @@ pub trait Runner {
     /// A file the harness fitted for this model and dataset (the
     /// classification head), to be saved next to the result.
     fn fitted_file(&self) -> Option<&std::path::Path> {
+        None
+    }
+    /// Speech: the duration in seconds of evaluation row `item`'s clip (for J per audio second
+    /// and the real-time factor); `None` for other tasks.
+    fn audio_seconds(&self, _item: usize) -> Option<f64> {
+        None
+    }
+    /// A cap on new tokens that the runner applies itself (speech recognition: per 30-s
+    /// window), when it does not use the run's `--max-new-tokens`.
+    fn token_cap(&self) -> Option<usize> {
         None
     }
 }

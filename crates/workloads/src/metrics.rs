@@ -1,11 +1,12 @@
 //! Quality metrics: Spearman rank correlation (sentence similarity), accuracy and macro-F1
 //! (classification), ROUGE ([`rouge`], summarization) and SQuAD exact match / F1 ([`squad`],
-//! question answering), and COCO-style mAP@0.5 and the smoke figures ([`detection`], object
-//! detection).
+//! question answering), COCO-style mAP@0.5 and the smoke figures ([`detection`], object
+//! detection), and word error rate ([`wer`], speech recognition).
 
 pub mod detection;
 pub mod rouge;
 pub mod squad;
+pub mod wer;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -131,6 +131,14 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
             .sum(),
     });
 
+    // Speech: the seconds of audio the metered queries read (each query its own clip).
+    let audio_seconds = measured
+        .outcomes
+        .iter()
+        .map(|o| i.runner.audio_seconds(o.item))
+        .sum::<Option<f64>>()
+        .filter(|_| !measured.outcomes.is_empty());
+
     let commit = env!("FRUGALBENCH_GIT_COMMIT");
     // As planned; an interrupted run's repetitions record how many were done.
     let queries = plan.queries_for(task) as u64;
@@ -174,8 +182,11 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
             dtype: i.runner.dtype(),
             device: plan.device_name.clone(),
             // Summarization generates too (greedily, up to this cap).
-            max_new_tokens: (is_gen || task == Task::Summarization)
-                .then_some(plan.generation.max_new_tokens as u64),
+            max_new_tokens: match i.runner.token_cap() {
+                Some(cap) => Some(cap as u64),
+                None => (is_gen || task == Task::Summarization)
+                    .then_some(plan.generation.max_new_tokens as u64),
+            },
             temperature: is_gen.then_some(plan.generation.temperature),
             seed: (is_gen && plan.generation.temperature > 0.0).then_some(plan.generation.seed),
             prompt_format: i.runner.prompt_format(),
@@ -187,6 +198,7 @@ pub fn build(i: &Inputs) -> Result<RunResult> {
         latencies_ms: measured.latencies_ms.clone(),
         quality,
         generation,
+        audio_seconds,
         repetitions,
         status: if measured.interrupted {
             Status::Interrupted

@@ -16,7 +16,7 @@ use super::protocol;
 use super::RunArgs;
 use crate::protocol_args::{
     check_job, check_out_dir, DEFAULT_QUERIES, DEFAULT_SUITE_GENERATION_QUERIES,
-    DEFAULT_SUITE_QUERIES,
+    DEFAULT_SUITE_QUERIES, DEFAULT_SUITE_SPEECH_QUERIES,
 };
 
 /// One (model, task) job.
@@ -212,7 +212,8 @@ impl RunPlan {
     /// Metered queries per repetition for `task`: `--queries`, else 1000 for named models; the
     /// default suite meters 200 per repetition, 100 for the generation tasks (an LLM query costs
     /// tens of encoder queries) and for image classification (a 224×224 CNN pass costs several
-    /// sentence embeddings), so the whole suite stays near a quarter of an hour on 2 cores.
+    /// sentence embeddings), 10 for speech recognition (one pass over the default clips), so the
+    /// whole suite stays near a quarter of an hour on 2 cores.
     pub fn queries_for(&self, task: Task) -> usize {
         if self.queries_given.is_none() && self.preset.as_ref().is_some_and(|p| p.whole_split()) {
             // The whole evaluation split, once (the Frugal AI Challenge's protocol).
@@ -231,6 +232,9 @@ impl RunPlan {
                 ) =>
             {
                 DEFAULT_SUITE_GENERATION_QUERIES
+            }
+            (None, true) if task == Task::AutomaticSpeechRecognition => {
+                DEFAULT_SUITE_SPEECH_QUERIES
             }
             (None, true) => DEFAULT_SUITE_QUERIES,
         }
@@ -265,7 +269,8 @@ impl RunPlan {
                     | Task::Summarization
                     | Task::QuestionAnswering
                     | Task::ImageClassification
-                    | Task::ObjectDetection => true,
+                    | Task::ObjectDetection
+                    | Task::AutomaticSpeechRecognition => true,
                 },
         }
     }

@@ -29,6 +29,9 @@ pub struct Row {
     pub prefill_joules_per_input_token: Option<f64>,
     pub decode_joules_per_generated_token: Option<f64>,
     pub tokens_per_second: Option<f64>,
+    /// Speech: J per second of audio and the real-time factor.
+    pub joules_per_audio_second: Option<f64>,
+    pub real_time_factor: Option<f64>,
     pub result_file: PathBuf,
 }
 
@@ -57,6 +60,8 @@ impl Row {
             prefill_joules_per_input_token: g.map(|g| g.prefill_joules_per_input_token),
             decode_joules_per_generated_token: g.map(|g| g.decode_joules_per_generated_token),
             tokens_per_second: g.map(|g| g.tokens_per_second),
+            joules_per_audio_second: result.audio.as_ref().map(|a| a.joules_per_audio_second),
+            real_time_factor: result.audio.as_ref().map(|a| a.real_time_factor),
             result_file,
         }
     }
@@ -133,6 +138,7 @@ pub fn table(rows: &[Row]) -> String {
         "quality",
         "J/token prefill | decode",
         "tokens/s",
+        "J/audio s | RTF",
         "method",
     ]);
     for r in rows {
@@ -151,6 +157,10 @@ pub fn table(rows: &[Row]) -> String {
             .tokens_per_second
             .map(|v| format!("{v:.1}"))
             .unwrap_or_else(|| "-".into());
+        let audio = match (r.joules_per_audio_second, r.real_time_factor) {
+            (Some(j), Some(rtf)) => format!("{j:.4} | {rtf:.3}"),
+            _ => "-".into(),
+        };
         let status = match r.status {
             Status::Complete => String::new(),
             other => format!(" [{other}]"),
@@ -165,6 +175,7 @@ pub fn table(rows: &[Row]) -> String {
             Cell::new(quality),
             Cell::new(per_token).set_alignment(CellAlignment::Right),
             Cell::new(tps).set_alignment(CellAlignment::Right),
+            Cell::new(audio).set_alignment(CellAlignment::Right),
             Cell::new(format!("{}{status}", r.method)),
         ]);
     }
@@ -211,6 +222,8 @@ mod tests {
             prefill_joules_per_input_token: None,
             decode_joules_per_generated_token: None,
             tokens_per_second: None,
+            joules_per_audio_second: None,
+            real_time_factor: None,
             result_file: PathBuf::from("x.json"),
         }
     }

@@ -183,6 +183,7 @@ fn task_family(t: Task) -> &'static str {
         Task::QuestionAnswering => "questionAnswering",
         Task::ImageClassification => "imageClassification",
         Task::ObjectDetection => "objectDetection",
+        Task::AutomaticSpeechRecognition => "speechRecognition",
     }
 }
 
@@ -195,6 +196,7 @@ fn algorithm_type(t: Task) -> &'static str {
         Task::QuestionAnswering => "nlp",
         Task::ImageClassification => "neural network",
         Task::ObjectDetection => "computerVision",
+        Task::AutomaticSpeechRecognition => "speech",
     }
 }
 
@@ -411,6 +413,17 @@ pub fn boamps_report(r: &RunResult) -> BoampsReport {
         data_format: data_format(r.dataset.path.as_deref()),
         data_quantity: None,
     }];
+    if r.task == Task::AutomaticSpeechRecognition {
+        // Clips in, text out.
+        dataset[0].data_type = "audio";
+        dataset[0].data_format = None;
+        dataset.push(DataItem {
+            data_usage: "output",
+            data_type: "text",
+            data_format: None,
+            data_quantity: None,
+        });
+    }
     if let Some(g) = &r.generation {
         dataset[0].data_type = "token";
         dataset[0].data_quantity = per_request(g.input_tokens);

