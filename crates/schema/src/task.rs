@@ -18,16 +18,20 @@ pub enum Task {
     /// An answer span cut from a context per question (quality: SQuAD F1, exact match beside
     /// it).
     QuestionAnswering,
+    /// A label per audio clip (quality: accuracy, macro-F1; binary sets also precision and
+    /// recall of the positive class).
+    AudioClassification,
 }
 
 impl Task {
     /// Every task, in display order.
-    pub const ALL: [Task; 5] = [
+    pub const ALL: [Task; 6] = [
         Task::SentenceSimilarity,
         Task::TextClassification,
         Task::TextGeneration,
         Task::Summarization,
         Task::QuestionAnswering,
+        Task::AudioClassification,
     ];
 
     /// The kebab-case name.
@@ -38,6 +42,7 @@ impl Task {
             Task::TextGeneration => "text-generation",
             Task::Summarization => "summarization",
             Task::QuestionAnswering => "question-answering",
+            Task::AudioClassification => "audio-classification",
         }
     }
 }

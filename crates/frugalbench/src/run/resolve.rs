@@ -157,7 +157,8 @@ impl RunPlan {
                 Task::SentenceSimilarity
                 | Task::TextClassification
                 | Task::Summarization
-                | Task::QuestionAnswering => true,
+                | Task::QuestionAnswering
+                | Task::AudioClassification => true,
             },
         }
     }

@@ -181,6 +181,7 @@ fn task_family(t: Task) -> &'static str {
         Task::TextGeneration => "textGeneration",
         Task::Summarization => "summarization",
         Task::QuestionAnswering => "questionAnswering",
+        Task::AudioClassification => "audioClassification",
     }
 }
 
@@ -191,6 +192,7 @@ fn algorithm_type(t: Task) -> &'static str {
         Task::TextGeneration => "llm",
         Task::Summarization => "nlp",
         Task::QuestionAnswering => "nlp",
+        Task::AudioClassification => "classification",
     }
 }
 
@@ -399,7 +401,11 @@ pub fn boamps_report(r: &RunResult) -> BoampsReport {
     let per_request = |n: u64| (queries > 0).then(|| n as f64 / queries as f64);
     let mut dataset = vec![DataItem {
         data_usage: "input",
-        data_type: "text",
+        data_type: if r.task == Task::AudioClassification {
+            "audio"
+        } else {
+            "text"
+        },
         data_format: data_format(r.dataset.path.as_deref()),
         data_quantity: None,
     }];

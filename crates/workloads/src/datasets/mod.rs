@@ -25,7 +25,10 @@ use sha2::{Digest, Sha256};
 
 use crate::Task;
 
+pub mod audio_classification;
 pub mod media;
+pub mod speech_clips;
+pub use audio_classification::AudioLabelRow;
 pub use media::Media;
 
 /// A sentence-similarity row: two sentences and a gold score (any scale).
@@ -98,6 +101,11 @@ pub enum DatasetRows {
     Generation(Vec<PromptRow>),
     Summarization(Vec<SummaryRow>),
     QuestionAnswering(Vec<QaRow>),
+    /// Labelled clips, decoded: `train` rows may fit a head; `test` rows are scored.
+    AudioClassification {
+        train: Vec<AudioLabelRow>,
+        test: Vec<AudioLabelRow>,
+    },
 }
 
 /// A dataset ready for a runner.
@@ -121,6 +129,7 @@ impl LoadedDataset {
             DatasetRows::Generation(_) => Task::TextGeneration,
             DatasetRows::Summarization(_) => Task::Summarization,
             DatasetRows::QuestionAnswering(_) => Task::QuestionAnswering,
+            DatasetRows::AudioClassification { .. } => Task::AudioClassification,
         }
     }
 
@@ -132,24 +141,30 @@ impl LoadedDataset {
             DatasetRows::Generation(r) => r.len(),
             DatasetRows::Summarization(r) => r.len(),
             DatasetRows::QuestionAnswering(r) => r.len(),
+            DatasetRows::AudioClassification { test, .. } => test.len(),
         }
     }
 
     /// Classification: test labels that never occur in the train rows (sorted). Empty for other
     /// tasks and when there are no train rows.
     pub fn unseen_test_labels(&self) -> Vec<String> {
-        match &self.rows {
-            DatasetRows::Classification { train, test } if !train.is_empty() => {
-                let seen: BTreeSet<&str> = train.iter().map(|r| r.label.as_str()).collect();
-                let unseen: BTreeSet<&str> = test
-                    .iter()
-                    .map(|r| r.label.as_str())
-                    .filter(|l| !seen.contains(l))
-                    .collect();
-                unseen.into_iter().map(str::to_string).collect()
-            }
-            _ => Vec::new(),
+        let (train, test): (Vec<&str>, Vec<&str>) = match &self.rows {
+            DatasetRows::Classification { train, test } => (
+                train.iter().map(|r| r.label.as_str()).collect(),
+                test.iter().map(|r| r.label.as_str()).collect(),
+            ),
+            DatasetRows::AudioClassification { train, test } => (
+                train.iter().map(|r| r.label.as_str()).collect(),
+                test.iter().map(|r| r.label.as_str()).collect(),
+            ),
+            _ => return Vec::new(),
+        };
+        if train.is_empty() {
+            return Vec::new();
         }
+        let seen: BTreeSet<&str> = train.into_iter().collect();
+        let unseen: BTreeSet<&str> = test.into_iter().filter(|l| !seen.contains(l)).collect();
+        unseen.into_iter().map(str::to_string).collect()
     }
 }
 
@@ -172,6 +187,7 @@ pub fn builtin_name(task: Task) -> &'static str {
         Task::TextGeneration => "text-generation-mc",
         Task::Summarization => "summarization",
         Task::QuestionAnswering => "question-answering",
+        Task::AudioClassification => "audio-classification",
     }
 }
 
@@ -184,7 +200,15 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "dataset".to_string());
-    parse(task, &bytes, format, &path.display().to_string(), stem).map(|mut d| {
+    parse_in(
+        task,
+        &bytes,
+        format,
+        &path.display().to_string(),
+        stem,
+        path.parent(),
+    )
+    .map(|mut d| {
         d.path = Some(path.to_path_buf());
         d
     })
@@ -192,9 +216,11 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
 
 /// The shipped default dataset for `task` (`datasets/<name>.jsonl`, embedded at build time,
 /// `<name>` from [`builtin_name`]: the task's name, `text-generation-mc` for generation); its
-/// id is `frugalbench/<name>`.
+/// id is `frugalbench/<name>`. Audio classification's set is generated into the cache at first
+/// use instead ([`speech_clips::builtin`]).
 pub fn builtin(task: Task) -> Result<LoadedDataset> {
     let text = match task {
+        Task::AudioClassification => return speech_clips::builtin(),
         Task::SentenceSimilarity => BUILTIN_SIMILARITY,
         Task::TextClassification => BUILTIN_CLASSIFICATION,
         Task::TextGeneration => BUILTIN_GENERATION,
@@ -212,12 +238,26 @@ pub fn builtin(task: Task) -> Result<LoadedDataset> {
 }
 
 /// Parse dataset bytes. `source` names the file in messages; `id` becomes the dataset id.
+/// Relative media paths (audio rows) resolve against the current folder; [`load`] resolves
+/// them against the dataset file's folder.
 pub fn parse(
     task: Task,
     bytes: &[u8],
     format: Format,
     source: &str,
     id: String,
+) -> Result<LoadedDataset> {
+    parse_in(task, bytes, format, source, id, None)
+}
+
+/// [`parse`] with the folder relative media paths resolve against.
+fn parse_in(
+    task: Task,
+    bytes: &[u8],
+    format: Format,
+    source: &str,
+    id: String,
+    base: Option<&Path>,
 ) -> Result<LoadedDataset> {
     let sha256 = hex::encode(Sha256::digest(bytes));
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -281,6 +321,24 @@ pub fn parse(
                 .collect::<Result<_>>()
                 .with_context(|| format!("{source}: not a question-answering dataset"))?,
         ),
+        Task::AudioClassification => {
+            let (mut train, mut test) = (Vec::new(), Vec::new());
+            for r in &records {
+                let (row, is_train) = r.audio_label_row(base)?;
+                if is_train {
+                    train.push(row)
+                } else {
+                    test.push(row)
+                }
+            }
+            if test.is_empty() {
+                bail!(
+                    "{source}: no test rows ({} rows all have split \"train\")",
+                    train.len()
+                );
+            }
+            DatasetRows::AudioClassification { train, test }
+        }
     };
     let loaded = LoadedDataset {
         id,
@@ -522,6 +580,13 @@ impl Record<'_> {
     /// The row and whether it is a train row.
     fn label_row(&self) -> Result<(LabelRow, bool)> {
         let text = self.string("text")?;
+        let (label, is_train) = self.label_and_split()?;
+        Ok((LabelRow { text, label }, is_train))
+    }
+
+    /// A classification row's `label` (trimmed; integers as their decimal text) and whether
+    /// its `split` is `train` (default `test`).
+    fn label_and_split(&self) -> Result<(String, bool)> {
         let label = match self.get("label") {
             None => return Err(self.missing("label")),
             Some(Raw::Json(serde_json::Value::Number(n))) if n.is_i64() || n.is_u64() => {
@@ -543,7 +608,7 @@ impl Record<'_> {
                 ))
             }
         };
-        Ok((LabelRow { text, label }, is_train))
+        Ok((label, is_train))
     }
 
     fn summary_row(&self) -> Result<SummaryRow> {
@@ -1130,7 +1195,11 @@ mod tests {
 
     #[test]
     fn builtin_sets_load() {
-        for task in Task::ALL {
+        // Audio classification's set is generated into the cache (tests/speech_clips.rs).
+        for task in Task::ALL
+            .into_iter()
+            .filter(|t| *t != Task::AudioClassification)
+        {
             let d = builtin(task).unwrap();
             assert_eq!(d.id, format!("frugalbench/{}", builtin_name(task)));
             assert_eq!(d.task(), task);

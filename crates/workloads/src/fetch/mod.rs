@@ -207,6 +207,9 @@ pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Re
     let mut attempts: Vec<SourceAttempt> = Vec::new();
     let mut routes: Vec<(String, Route<'_>)> = Vec::new();
     match &entry.source {
+        // The mirror (pushed below; the catalogue refuses a mirror-only entry without one) is
+        // the only route.
+        Source::MirrorOnly => {}
         Source::Path(p) => routes.push((
             format!("path {}", p.display()),
             Box::new(move || path::from_path(p)),

@@ -6,6 +6,7 @@
 //! - [`generation`]: decoders (GGUF llama/qwen, safetensors llama);
 //! - [`t5`]: summarization with T5 / flan-t5 (greedy encoder-decoder);
 //! - [`qa`]: extractive question answering (BERT / DistilBERT with a span head);
+//! - [`silero_vad`]: audio classification (speech or not) with Silero VAD;
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
 //! Adding a family: see the recipe in the crate's README.
@@ -15,6 +16,7 @@ pub mod common;
 pub mod generation;
 pub mod qa;
 pub mod seqcls;
+pub mod silero_vad;
 pub mod t5;
 
 use anyhow::bail;
@@ -53,6 +55,7 @@ pub const FAMILIES: &[Family] = &[
     generation::FAMILY,
     t5::FAMILY,
     qa::FAMILY,
+    silero_vad::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.
@@ -123,6 +126,7 @@ mod tests {
             arches_for(Task::QuestionAnswering),
             [BERT_ARCH, "distilbert"]
         );
+        assert_eq!(arches_for(Task::AudioClassification), ["silero-vad"]);
     }
 
     #[test]
