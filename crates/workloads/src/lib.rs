@@ -1,6 +1,7 @@
 //! Candle model runners per task, the `models.toml` catalogue, model fetching and datasets.
 //!
 //! Module ownership (one job each):
+//! - [`audio`]: decode clips (WAV, FLAC, MP3, OGG), mix to mono, resample.
 //! - [`catalogue`]: parse `models.toml` into [`catalogue::ModelEntry`] values.
 //! - [`fetch`]: get a model's files onto disk (hf-hub cache, local path, pip mirror) and hash them.
 //! - [`integrity`]: check weight files (safetensors) before they are hashed or memory-mapped.
@@ -9,6 +10,7 @@
 //! - [`runners`]: one Candle runner per model family, behind the [`Runner`] trait.
 //! - `testing` (feature `testing`): tiny random checkpoints for tests and benches.
 
+pub mod audio;
 pub mod catalogue;
 pub mod datasets;
 pub mod fetch;
