@@ -33,8 +33,8 @@ pub struct RunArgs {
     #[arg(long = "model", short = 'm', value_name = "ID")]
     pub models: Vec<String>,
     /// Only run this task (sentence-similarity, text-classification,
-    /// text-generation, summarization, question-answering); default: every task the chosen
-    /// models declare.
+    /// text-generation, summarization, question-answering, audio-classification); default:
+    /// every task the chosen models declare.
     #[arg(long, value_name = "TASK")]
     pub task: Option<Task>,
     #[command(flatten)]

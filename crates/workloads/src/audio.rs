@@ -325,14 +325,20 @@ mod tests {
         let mut data = wav::pcm16(&wav::sine(300.0, 16_000, 0.25), 16_000, 1);
         data.truncate(data.len() - 1000);
         let err = format!("{:#}", decode(&bytes(data, "cut.wav")).unwrap_err());
-        assert!(err.contains("cut.wav") && err.contains("truncated"), "{err}");
+        assert!(
+            err.contains("cut.wav") && err.contains("truncated"),
+            "{err}"
+        );
     }
 
     #[test]
     fn text_is_not_audio() {
         let f = tempfile::NamedTempFile::with_suffix(".wav").unwrap();
         std::fs::write(f.path(), b"hello, I am not a sound\n".repeat(20)).unwrap();
-        let err = format!("{:#}", load_mono(&Media::File(f.path().into()), 16_000).unwrap_err());
+        let err = format!(
+            "{:#}",
+            load_mono(&Media::File(f.path().into()), 16_000).unwrap_err()
+        );
         assert!(
             err.contains(&f.path().display().to_string()) && err.contains("not a recognised"),
             "{err}"
@@ -341,8 +347,14 @@ mod tests {
 
     #[test]
     fn zero_length_and_missing_files_are_refused() {
-        let err = format!("{:#}", decode(&bytes(wav::pcm16(&[], 16_000, 1), "z.wav")).unwrap_err());
-        assert!(err.contains("z.wav") && err.contains("zero length"), "{err}");
+        let err = format!(
+            "{:#}",
+            decode(&bytes(wav::pcm16(&[], 16_000, 1), "z.wav")).unwrap_err()
+        );
+        assert!(
+            err.contains("z.wav") && err.contains("zero length"),
+            "{err}"
+        );
         let err = format!(
             "{:#}",
             decode(&Media::File("/nonexistent/x.flac".into())).unwrap_err()
@@ -358,6 +370,9 @@ mod tests {
         data[40..44].copy_from_slice(&declared.to_le_bytes());
         data[4..8].copy_from_slice(&(36 + declared).to_le_bytes());
         let err = format!("{:#}", decode(&bytes(data, "long.wav")).unwrap_err());
-        assert!(err.contains("long.wav") && err.contains("30-minute"), "{err}");
+        assert!(
+            err.contains("long.wav") && err.contains("30-minute"),
+            "{err}"
+        );
     }
 }
