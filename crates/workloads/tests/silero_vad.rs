@@ -4,6 +4,9 @@
 //! and (ignored: needs the real weights in the cache) parity with the package's own
 //! TorchScript model on the numbers `scripts/silero_vad_reference.py` recorded.
 
+// The scalar reference is written index by index, as the maths reads.
+#![allow(clippy::needless_range_loop)]
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
