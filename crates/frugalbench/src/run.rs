@@ -34,6 +34,7 @@ pub struct RunArgs {
     pub models: Vec<String>,
     /// Only run this task (sentence-similarity, text-classification,
     /// text-generation, summarization, question-answering, image-classification,
+    /// automatic-speech-recognition, audio-classification,
     /// object-detection — alias smoke-detection); default: every task the chosen models declare.
     #[arg(long, value_name = "TASK")]
     pub task: Option<Task>,

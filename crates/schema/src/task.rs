@@ -26,11 +26,14 @@ pub enum Task {
     ObjectDetection,
     /// A transcript per audio clip (quality: word error rate).
     AutomaticSpeechRecognition,
+    /// A label per audio clip (quality: accuracy, macro-F1; binary sets also precision and
+    /// recall of the positive class).
+    AudioClassification,
 }
 
 impl Task {
     /// Every task, in display order.
-    pub const ALL: [Task; 8] = [
+    pub const ALL: [Task; 9] = [
         Task::SentenceSimilarity,
         Task::TextClassification,
         Task::TextGeneration,
@@ -39,6 +42,7 @@ impl Task {
         Task::ImageClassification,
         Task::ObjectDetection,
         Task::AutomaticSpeechRecognition,
+        Task::AudioClassification,
     ];
 
     /// Other names accepted when parsing: (alias, task).
@@ -59,6 +63,7 @@ impl Task {
             Task::ImageClassification => "image-classification",
             Task::ObjectDetection => "object-detection",
             Task::AutomaticSpeechRecognition => "automatic-speech-recognition",
+            Task::AudioClassification => "audio-classification",
         }
     }
 }

@@ -68,13 +68,17 @@ pub struct ModelEntry {
     pub settings: toml::Table,
 }
 
-/// Where a model's files come from: exactly one of `hf = {...}` or `path = "..."`.
+/// Where a model's files come from: exactly one of `hf = {...}` or `path = "..."`, or neither
+/// when the entry has a `mirror` (a model published only as a pip package).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A Hugging Face hub repository, fetched through the local hf-hub cache.
     Hf(HfSource),
     /// A local file or folder (relative paths are resolved against the catalogue's folder).
     Path(PathBuf),
+    /// No source of its own: the files come from the entry's `mirror` only (no hub repository
+    /// ships them).
+    MirrorOnly,
 }
 
 /// `hf = { repo, revision, files }`.
@@ -374,9 +378,14 @@ fn parse_entry(mut t: toml::Table, base: &Path) -> Result<ModelEntry> {
     let description = take_str(&mut t, "description")?;
     let hf = t.remove("hf");
     let path = t.remove("path");
+    let has_mirror = t.contains_key("mirror");
     let source = match (hf, path) {
         (Some(_), Some(_)) => bail!("has both `hf` and `path`; give exactly one source"),
-        (None, None) => bail!("has no source; give `hf = {{ repo, revision, files }}` or `path`"),
+        (None, None) if has_mirror => Source::MirrorOnly,
+        (None, None) => bail!(
+            "has no source; give `hf = {{ repo, revision, files }}`, `path` or (for a model \
+             published only as a pip package) `mirror`"
+        ),
         (Some(hf), None) => Source::Hf(parse_hf(hf)?),
         (None, Some(toml::Value::String(p))) => {
             let p = PathBuf::from(p);
@@ -735,6 +744,16 @@ stop = ["</s>", "<|im_end|>"]
     }
 
     #[test]
+    fn a_mirror_without_hf_or_path_is_a_mirror_only_source() {
+        let c = parse(
+            "[[model]]\nid = \"m\"\ntask = \"audio-classification\"\narch = \"silero-vad\"\nmirror = { pip = \"pkg==1.0\", path = \"pkg/w.safetensors\" }\n",
+        )
+        .unwrap();
+        assert_eq!(c.models[0].source, Source::MirrorOnly);
+        assert!(c.models[0].mirror.is_some());
+    }
+
+    #[test]
     fn errors_name_file_and_entry() {
         let e = err("[[model]]\nid = \"a\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"x\"\n[[model]]\nid = \"a\"\ntasks = [\"sentence-similarity\"]\narch = \"bert\"\npath = \"y\"\n");
         assert!(e.contains("dir/models.toml: duplicate model id `a`"), "{e}");
@@ -744,7 +763,7 @@ stop = ["</s>", "<|im_end|>"]
         ));
         assert!(e.contains("dir/models.toml: model `b`"), "{e}");
         assert!(
-            e.contains("unknown task `text-to-speech` (known: sentence-similarity, text-classification, text-generation, summarization, question-answering, image-classification, object-detection, automatic-speech-recognition)"),
+            e.contains("unknown task `text-to-speech` (known: sentence-similarity, text-classification, text-generation, summarization, question-answering, image-classification, object-detection, automatic-speech-recognition, audio-classification)"),
             "{e}"
         );
 

@@ -1,7 +1,8 @@
-//! Quality metrics: Spearman rank correlation (sentence similarity), accuracy and macro-F1
-//! (classification), ROUGE ([`rouge`], summarization) and SQuAD exact match / F1 ([`squad`],
-//! question answering), COCO-style mAP@0.5 and the smoke figures ([`detection`], object
-//! detection), and word error rate ([`wer`], speech recognition).
+//! Quality metrics: Spearman rank correlation (sentence similarity), accuracy, macro-F1 and
+//! (binary) precision/recall of the positive label (classification), ROUGE ([`rouge`],
+//! summarization) and SQuAD exact match / F1 ([`squad`], question answering), COCO-style mAP@0.5
+//! and the smoke figures ([`detection`], object detection), and word error rate ([`wer`], speech
+//! recognition).
 
 pub mod detection;
 pub mod rouge;
@@ -158,6 +159,27 @@ pub fn macro_f1(pred: &[&str], gold: &[&str]) -> f64 {
     total / labels.len() as f64
 }
 
+/// Precision and recall of the `positive` label (binary classification): precision = true
+/// positives / predicted positives, recall = true positives / gold positives. Each is `None`
+/// when its denominator is 0 (undefined, not 0). Pairs are compared up to the shorter slice;
+/// a missing prediction counts as not positive.
+pub fn precision_recall(
+    pred: &[&str],
+    gold: &[&str],
+    positive: &str,
+) -> (Option<f64>, Option<f64>) {
+    let (mut tp, mut predicted, mut actual) = (0u64, 0u64, 0u64);
+    for (i, g) in gold.iter().enumerate() {
+        let p = pred.get(i).copied();
+        let (is_p, is_g) = (p == Some(positive), *g == positive);
+        tp += u64::from(is_p && is_g);
+        predicted += u64::from(is_p);
+        actual += u64::from(is_g);
+    }
+    let ratio = |n: u64, d: u64| (d > 0).then(|| n as f64 / d as f64);
+    (ratio(tp, predicted), ratio(tp, actual))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +273,27 @@ mod tests {
         let pred = ["a", "a", "b", "b", "c", "c"];
         let want = (0.8 + 0.5 + 2.0 / 3.0) / 3.0;
         assert!(close(macro_f1(&pred, &gold), want));
+    }
+
+    #[test]
+    fn precision_recall_of_the_positive_label() {
+        // gold: s s s n n ; pred: s n s s n → tp 2, predicted 3, actual 3
+        let gold = ["s", "s", "s", "n", "n"];
+        let pred = ["s", "n", "s", "s", "n"];
+        let (p, r) = precision_recall(&pred, &gold, "s");
+        assert!(close(p.unwrap(), 2.0 / 3.0) && close(r.unwrap(), 2.0 / 3.0));
+        // Of the other label: tp 1, predicted 2, actual 2.
+        let (p, r) = precision_recall(&pred, &gold, "n");
+        assert!(close(p.unwrap(), 0.5) && close(r.unwrap(), 0.5));
+        // Asymmetric: gold s s n n ; pred s n n n → precision 1/1, recall 1/2.
+        let (p, r) = precision_recall(&["s", "n", "n", "n"], &["s", "s", "n", "n"], "s");
+        assert!(close(p.unwrap(), 1.0) && close(r.unwrap(), 0.5));
+        // Never predicted: precision undefined; no gold positive: recall undefined.
+        assert_eq!(precision_recall(&["n", "n"], &["s", "n"], "s").0, None);
+        assert_eq!(precision_recall(&["s", "n"], &["n", "n"], "s").1, None);
+        // A missing prediction is not a positive one.
+        let (p, r) = precision_recall(&["s"], &["s", "s"], "s");
+        assert!(close(p.unwrap(), 1.0) && close(r.unwrap(), 0.5));
     }
 
     #[test]

@@ -270,7 +270,8 @@ impl RunPlan {
                     | Task::QuestionAnswering
                     | Task::ImageClassification
                     | Task::ObjectDetection
-                    | Task::AutomaticSpeechRecognition => true,
+                    | Task::AutomaticSpeechRecognition
+                    | Task::AudioClassification => true,
                 },
         }
     }

@@ -184,6 +184,7 @@ fn task_family(t: Task) -> &'static str {
         Task::ImageClassification => "imageClassification",
         Task::ObjectDetection => "objectDetection",
         Task::AutomaticSpeechRecognition => "speechRecognition",
+        Task::AudioClassification => "audioClassification",
     }
 }
 
@@ -197,6 +198,7 @@ fn algorithm_type(t: Task) -> &'static str {
         Task::ImageClassification => "neural network",
         Task::ObjectDetection => "computerVision",
         Task::AutomaticSpeechRecognition => "speech",
+        Task::AudioClassification => "classification",
     }
 }
 
@@ -405,10 +407,10 @@ pub fn boamps_report(r: &RunResult) -> BoampsReport {
     let per_request = |n: u64| (queries > 0).then(|| n as f64 / queries as f64);
     let mut dataset = vec![DataItem {
         data_usage: "input",
-        data_type: if r.task == Task::ObjectDetection {
-            "image"
-        } else {
-            "text"
+        data_type: match r.task {
+            Task::ObjectDetection | Task::ImageClassification => "image",
+            Task::AudioClassification => "audio",
+            _ => "text",
         },
         data_format: data_format(r.dataset.path.as_deref()),
         data_quantity: None,

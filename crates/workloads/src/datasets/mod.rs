@@ -38,6 +38,10 @@ mod record;
 pub use detection::DetectionRow;
 pub use images::{ImageRow, ImageSet, MediaRoot};
 pub use asr::AsrRow;
+pub mod audio_classification;
+pub mod media;
+pub mod speech_clips;
+pub use audio_classification::AudioLabelRow;
 pub use media::Media;
 
 /// A sentence-similarity row: two sentences and a gold score (any scale).
@@ -116,6 +120,11 @@ pub enum DatasetRows {
     Detection(Vec<DetectionRow>),
     /// Automatic speech recognition: clips and reference transcripts.
     Speech(Vec<AsrRow>),
+    /// Labelled clips, decoded: `train` rows may fit a head; `test` rows are scored.
+    AudioClassification {
+        train: Vec<AudioLabelRow>,
+        test: Vec<AudioLabelRow>,
+    },
 }
 
 /// A dataset ready for a runner.
@@ -142,6 +151,7 @@ impl LoadedDataset {
             DatasetRows::Images(_) => Task::ImageClassification,
             DatasetRows::Detection(_) => Task::ObjectDetection,
             DatasetRows::Speech(_) => Task::AutomaticSpeechRecognition,
+            DatasetRows::AudioClassification { .. } => Task::AudioClassification,
         }
     }
 
@@ -156,24 +166,30 @@ impl LoadedDataset {
             DatasetRows::Images(set) => set.test.len(),
             DatasetRows::Detection(r) => r.len(),
             DatasetRows::Speech(r) => r.len(),
+            DatasetRows::AudioClassification { test, .. } => test.len(),
         }
     }
 
     /// Classification: test labels that never occur in the train rows (sorted). Empty for other
     /// tasks and when there are no train rows.
     pub fn unseen_test_labels(&self) -> Vec<String> {
-        match &self.rows {
-            DatasetRows::Classification { train, test } if !train.is_empty() => {
-                let seen: BTreeSet<&str> = train.iter().map(|r| r.label.as_str()).collect();
-                let unseen: BTreeSet<&str> = test
-                    .iter()
-                    .map(|r| r.label.as_str())
-                    .filter(|l| !seen.contains(l))
-                    .collect();
-                unseen.into_iter().map(str::to_string).collect()
-            }
-            _ => Vec::new(),
+        let (train, test): (Vec<&str>, Vec<&str>) = match &self.rows {
+            DatasetRows::Classification { train, test } => (
+                train.iter().map(|r| r.label.as_str()).collect(),
+                test.iter().map(|r| r.label.as_str()).collect(),
+            ),
+            DatasetRows::AudioClassification { train, test } => (
+                train.iter().map(|r| r.label.as_str()).collect(),
+                test.iter().map(|r| r.label.as_str()).collect(),
+            ),
+            _ => return Vec::new(),
+        };
+        if train.is_empty() {
+            return Vec::new();
         }
+        let seen: BTreeSet<&str> = train.into_iter().collect();
+        let unseen: BTreeSet<&str> = test.into_iter().filter(|l| !seen.contains(l)).collect();
+        unseen.into_iter().map(str::to_string).collect()
     }
 }
 
@@ -206,6 +222,7 @@ pub fn builtin_name(task: Task) -> &'static str {
         Task::ImageClassification => "image-classification",
         Task::ObjectDetection => "object-detection",
         Task::AutomaticSpeechRecognition => "pocketsphinx-testdata",
+        Task::AudioClassification => "audio-classification",
     }
 }
 
@@ -247,10 +264,12 @@ pub fn load(task: Task, path: &Path) -> Result<LoadedDataset> {
 /// id is `frugalbench/<name>`.
 ///
 /// Automatic speech recognition has no embedded set: its default is read from the Debian
-/// package `pocketsphinx-testdata` ([`asr::pocketsphinx`]).
+/// package `pocketsphinx-testdata` ([`asr::pocketsphinx`]); audio classification's set is generated
+/// into the cache at first use ([`speech_clips::builtin`]).
 pub fn builtin(task: Task) -> Result<LoadedDataset> {
     let text = match task {
         Task::AutomaticSpeechRecognition => return asr::pocketsphinx(),
+        Task::AudioClassification => return speech_clips::builtin(),
         Task::SentenceSimilarity => BUILTIN_SIMILARITY,
         Task::TextClassification => BUILTIN_CLASSIFICATION,
         Task::TextGeneration => BUILTIN_GENERATION,
@@ -402,6 +421,10 @@ pub(crate) fn from_records(
             let (mut train, mut test) = (Vec::new(), Vec::new());
             for r in records {
                 let (row, is_train) = r.image_row(base)?;
+        Task::AudioClassification => {
+            let (mut train, mut test) = (Vec::new(), Vec::new());
+            for r in records {
+                let (row, is_train) = r.audio_label_row(base)?;
                 if is_train {
                     train.push(row)
                 } else {
@@ -414,6 +437,8 @@ pub(crate) fn from_records(
                     train.len()
                 );
             }
+            DatasetRows::AudioClassification { train, test }
+        }
             DatasetRows::Images(ImageSet {
                 train,
                 test,
@@ -678,6 +703,13 @@ impl Record<'_> {
     /// The row and whether it is a train row.
     fn label_row(&self) -> Result<(LabelRow, bool)> {
         let text = self.string("text")?;
+        let (label, is_train) = self.label_and_split()?;
+        Ok((LabelRow { text, label }, is_train))
+    }
+
+    /// A classification row's `label` (trimmed; integers as their decimal text) and whether
+    /// its `split` is `train` (default `test`).
+    fn label_and_split(&self) -> Result<(String, bool)> {
         let label = match self.get("label") {
             None => return Err(self.missing("label")),
             Some(Raw::Json(serde_json::Value::Number(n))) if n.is_i64() || n.is_u64() => {
@@ -699,7 +731,7 @@ impl Record<'_> {
                 ))
             }
         };
-        Ok((LabelRow { text, label }, is_train))
+        Ok((label, is_train))
     }
 
     fn summary_row(&self) -> Result<SummaryRow> {
@@ -1288,7 +1320,8 @@ mod tests {
     fn builtin_sets_load() {
         for task in Task::ALL {
             // Read from an installed Debian package, not embedded: tested in `asr`.
-            if task == Task::AutomaticSpeechRecognition {
+            // Audio classification's set is generated into the cache (tests/speech_clips.rs).
+            if matches!(task, Task::AutomaticSpeechRecognition | Task::AudioClassification) {
                 continue;
             }
             if task == Task::ObjectDetection {

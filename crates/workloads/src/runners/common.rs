@@ -115,15 +115,33 @@ pub(crate) fn classification_quality(
         pred.push(label.as_str());
         gold.push(row_at(rows, o.item)?.label.as_str());
     }
+    label_quality(&pred, &gold, None)
+}
+
+/// Accuracy of predicted labels against gold labels, with `macro_f1` in `extra`; when
+/// `positive` is given and the gold labels are exactly two, one of them `positive` (a binary
+/// task), also `precision` and `recall` of `positive` (each left out when undefined: nothing
+/// predicted positive, no gold positive).
+pub(crate) fn label_quality(
+    pred: &[&str],
+    gold: &[&str],
+    positive: Option<&str>,
+) -> Result<Quality> {
     anyhow::ensure!(!pred.is_empty(), "no outcomes to score");
+    let mut extra: std::collections::BTreeMap<String, f64> =
+        [("macro_f1".to_string(), crate::metrics::macro_f1(pred, gold))].into();
+    if let Some(positive) = positive {
+        let labels: std::collections::BTreeSet<&str> = gold.iter().copied().collect();
+        if labels.len() == 2 && labels.contains(positive) {
+            let (p, r) = crate::metrics::precision_recall(pred, gold, positive);
+            extra.extend(p.map(|p| ("precision".to_string(), p)));
+            extra.extend(r.map(|r| ("recall".to_string(), r)));
+        }
+    }
     Ok(Quality {
         metric: "accuracy".to_string(),
-        value: crate::metrics::accuracy(&pred, &gold),
-        extra: [(
-            "macro_f1".to_string(),
-            crate::metrics::macro_f1(&pred, &gold),
-        )]
-        .into(),
+        value: crate::metrics::accuracy(pred, gold),
+        extra,
     })
 }
 

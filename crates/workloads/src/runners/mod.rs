@@ -10,6 +10,7 @@
 //!   runner the image families share); [`vit`]: ViT image classifiers;
 //! - [`yolov8`]: object detection (YOLOv8, written here);
 //! - [`whisper`]: automatic speech recognition with Whisper (greedy, no timestamps);
+//! - [`silero_vad`]: audio classification (speech or not) with Silero VAD;
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
 //! Adding a family: see the recipe in the crate's README.
@@ -21,6 +22,7 @@ pub mod generation;
 pub mod image_cls;
 pub mod qa;
 pub mod seqcls;
+pub mod silero_vad;
 pub mod t5;
 pub mod vit;
 pub mod yolov8;
@@ -66,6 +68,7 @@ pub const FAMILIES: &[Family] = &[
     vit::FAMILY,
     yolov8::FAMILY,
     whisper::FAMILY,
+    silero_vad::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.
@@ -141,6 +144,7 @@ mod tests {
             ["efficientnet-lite", "vit"]
         );
         assert_eq!(arches_for(Task::ObjectDetection), ["yolov8"]);
+        assert_eq!(arches_for(Task::AudioClassification), ["silero-vad"]);
     }
 
     #[test]

@@ -6,3 +6,4 @@ pub mod llama;
 pub mod parquet;
 pub mod vit;
 pub mod whisper;
+pub mod silero;
