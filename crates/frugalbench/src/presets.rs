@@ -139,18 +139,22 @@ impl Preset {
     /// none for the task.
     pub fn dataset_id(&self, task: Task) -> Option<&'static str> {
         match self.name {
-            "ai-energy-score" => Some(match task {
-                Task::TextGeneration => "EnergyStarAI/text_generation",
-                Task::Summarization => "EnergyStarAI/summarization",
-                Task::QuestionAnswering => "EnergyStarAI/extractive_qa",
-                Task::TextClassification => "EnergyStarAI/text_classification",
-                Task::SentenceSimilarity => "EnergyStarAI/sentence_similarity",
-                Task::ImageClassification => "EnergyStarAI/image_classification",
-                Task::ObjectDetection => "EnergyStarAI/object_detection",
-            }),
+            "ai-energy-score" => match task {
+                Task::TextGeneration => Some("EnergyStarAI/text_generation"),
+                Task::Summarization => Some("EnergyStarAI/summarization"),
+                Task::QuestionAnswering => Some("EnergyStarAI/extractive_qa"),
+                Task::TextClassification => Some("EnergyStarAI/text_classification"),
+                Task::SentenceSimilarity => Some("EnergyStarAI/sentence_similarity"),
+                Task::ImageClassification => Some("EnergyStarAI/image_classification"),
+                Task::ObjectDetection => Some("EnergyStarAI/object_detection"),
+                Task::AutomaticSpeechRecognition => Some("EnergyStarAI/ASR"),
+                // The AI Energy Score has no audio-classification task.
+                Task::AudioClassification => None,
+            },
             "frugal-ai" => match task {
                 Task::TextClassification => Some("QuotaClimat/frugalaichallenge-text-train"),
                 Task::ObjectDetection => Some("pyronear/pyro-sdis"),
+                Task::AudioClassification => Some("rfcx/frugalai"),
                 _ => None,
             },
             _ => None,

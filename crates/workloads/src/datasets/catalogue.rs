@@ -333,7 +333,7 @@ impl DatasetEntry {
                 .iter()
                 .filter(|f| format_of(&f.name).is_some())
                 .collect(),
-            Source::Hf(_) => fetched.files.iter().collect(),
+            Source::Hf(_) | Source::MirrorOnly => fetched.files.iter().collect(),
         };
         let listed: Vec<(String, PathBuf, String)> = files
             .iter()
@@ -351,7 +351,7 @@ impl DatasetEntry {
                 source: fetched.origin.clone(),
                 repo: match &self.source {
                     Source::Hf(hf) => Some(hf.repo.clone()),
-                    Source::Path(_) => None,
+                    Source::Path(_) | Source::MirrorOnly => None,
                 },
                 revision: fetched.revision.clone(),
                 split: self.split.clone(),
@@ -497,7 +497,10 @@ impl DatasetEntry {
             };
             let gold: &[&str] = match self.task {
                 Task::SentenceSimilarity => &["score"],
-                Task::TextClassification | Task::ImageClassification => &["label"],
+                Task::TextClassification
+                | Task::ImageClassification
+                | Task::AudioClassification => &["label"],
+                Task::AutomaticSpeechRecognition => &["text"],
                 Task::Summarization => &["summary"],
                 Task::QuestionAnswering => &["answers"],
                 Task::ObjectDetection => &["boxes", "labels"],

@@ -35,11 +35,10 @@ pub mod images;
 pub mod media;
 pub mod parquet;
 mod record;
+pub use asr::AsrRow;
 pub use detection::DetectionRow;
 pub use images::{ImageRow, ImageSet, MediaRoot};
-pub use asr::AsrRow;
 pub mod audio_classification;
-pub mod media;
 pub mod speech_clips;
 pub use audio_classification::AudioLabelRow;
 pub use media::Media;
@@ -421,6 +420,31 @@ pub(crate) fn from_records(
             let (mut train, mut test) = (Vec::new(), Vec::new());
             for r in records {
                 let (row, is_train) = r.image_row(base)?;
+                if is_train {
+                    train.push(row)
+                } else {
+                    test.push(row)
+                }
+            }
+            if test.is_empty() {
+                bail!(
+                    "{source}: no test rows ({} rows all have split \"train\")",
+                    train.len()
+                );
+            }
+            DatasetRows::Images(ImageSet {
+                train,
+                test,
+                root: MediaRoot::Resolved,
+            })
+        }
+        Task::AutomaticSpeechRecognition => DatasetRows::Speech(
+            records
+                .iter()
+                .map(|r| r.asr_row(base))
+                .collect::<Result<_>>()
+                .with_context(|| format!("{source}: not a speech-recognition dataset"))?,
+        ),
         Task::AudioClassification => {
             let (mut train, mut test) = (Vec::new(), Vec::new());
             for r in records {
@@ -439,19 +463,6 @@ pub(crate) fn from_records(
             }
             DatasetRows::AudioClassification { train, test }
         }
-            DatasetRows::Images(ImageSet {
-                train,
-                test,
-                root: MediaRoot::Resolved,
-            })
-        }
-        Task::AutomaticSpeechRecognition => DatasetRows::Speech(
-            records
-                .iter()
-                .map(|r| r.asr_row(base))
-                .collect::<Result<_>>()
-                .with_context(|| format!("{source}: not a speech-recognition dataset"))?,
-        ),
     };
     let loaded = LoadedDataset {
         id,
@@ -1321,7 +1332,10 @@ mod tests {
         for task in Task::ALL {
             // Read from an installed Debian package, not embedded: tested in `asr`.
             // Audio classification's set is generated into the cache (tests/speech_clips.rs).
-            if matches!(task, Task::AutomaticSpeechRecognition | Task::AudioClassification) {
+            if matches!(
+                task,
+                Task::AutomaticSpeechRecognition | Task::AudioClassification
+            ) {
                 continue;
             }
             if task == Task::ObjectDetection {

@@ -77,7 +77,7 @@ fn ctranslate2(entry: &ModelEntry, loc: Located, opts: &super::FetchOptions) -> 
     }
     let wanted: Vec<String> = match &entry.source {
         Source::Hf(hf) => hf.files.clone(),
-        Source::Path(_) => vec![
+        Source::Path(_) | Source::MirrorOnly => vec![
             "config.json".into(),
             "model.safetensors".into(),
             "tokenizer.json".into(),

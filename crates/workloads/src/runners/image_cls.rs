@@ -105,6 +105,7 @@ fn resolve(set: &ImageSet, cache_dir: &Path) -> Result<ImageSet> {
             let mirror = PipMirror {
                 pip: pip.clone(),
                 path: path.clone(),
+                format: None,
             };
             let opts = fetch::FetchOptions {
                 cache_dir: cache_dir.to_path_buf(),

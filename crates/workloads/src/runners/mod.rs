@@ -25,8 +25,8 @@ pub mod seqcls;
 pub mod silero_vad;
 pub mod t5;
 pub mod vit;
-pub mod yolov8;
 pub mod whisper;
+pub mod yolov8;
 
 use anyhow::bail;
 

@@ -4,6 +4,6 @@ pub mod efficientnet_lite;
 pub mod hub;
 pub mod llama;
 pub mod parquet;
+pub mod silero;
 pub mod vit;
 pub mod whisper;
-pub mod silero;
