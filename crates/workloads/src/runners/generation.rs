@@ -55,7 +55,9 @@
 
 mod chat;
 mod gemma3;
+mod llama;
 mod model;
+pub mod qmatmul;
 mod tokenizer;
 
 use std::cell::RefCell;
