@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p frugalbench-workloads --example bench_model -- \
 //!     --model ID --task TASK [--batch-size B] [--queries N] [--warmup W] \
-//!     [--max-new-tokens T] [--dataset FILE] [--gguf FILE] [--dump-inputs FILE] [--repeat R]
+//!     [--max-new-tokens T] [--dataset FILE] [--gguf FILE] [--dump-inputs FILE] [--print-files] [--repeat R]
 //! ```
 //!
 //! - The model comes from the builtin catalogue, fetched offline (hf-hub cache or an already
@@ -16,6 +16,8 @@
 //! - `--dump-inputs FILE` writes, before timing, what the reference must feed the same model:
 //!   text generation: one JSON line per row with its prompt token ids; encoders: the rows'
 //!   texts in query order.
+//! - `--print-files` prints `file PATH` for each model file first (the scripts hand the same
+//!   files to the reference).
 //! - Prints one line per repetition: `frugalbench <rate> <unit>/s (<n> <unit> in <s> s)`, and
 //!   for generation the time to first token and decode time per token.
 
@@ -42,6 +44,7 @@ struct Args {
     dataset: Option<PathBuf>,
     gguf: Option<PathBuf>,
     dump_inputs: Option<PathBuf>,
+    print_files: bool,
     repeat: usize,
 }
 
@@ -56,6 +59,7 @@ fn parse_args() -> Result<Args> {
         dataset: None,
         gguf: None,
         dump_inputs: None,
+        print_files: false,
         repeat: 1,
     };
     let mut it = std::env::args().skip(1);
@@ -72,6 +76,7 @@ fn parse_args() -> Result<Args> {
             "--gguf" => a.gguf = Some(val()?.into()),
             "--dump-inputs" => a.dump_inputs = Some(val()?.into()),
             "--repeat" => a.repeat = val()?.parse()?,
+            "--print-files" => a.print_files = true,
             other => bail!("unknown argument `{other}`"),
         }
     }
@@ -120,6 +125,11 @@ fn main() -> Result<()> {
             },
         )?,
     };
+    if args.print_files {
+        for f in &files.files {
+            println!("file {}", f.path.display());
+        }
+    }
     let dataset = match &args.dataset {
         Some(p) => datasets::load(args.task, p)?,
         None => datasets::builtin(args.task)?,
