@@ -55,7 +55,9 @@
 
 mod chat;
 mod gemma3;
+mod llama;
 mod model;
+pub mod qmatmul;
 mod tokenizer;
 
 use std::cell::RefCell;
@@ -76,7 +78,7 @@ use crate::{
 };
 
 pub use chat::ChatTemplate;
-pub use model::{ggml_dtype_name, Backend, GGUF_ARCHES};
+pub use model::{ggml_dtype_name, load_gguf, Backend, GgufModel, GGUF_ARCHES};
 pub use tokenizer::{spm_tokenizer, tokenizer_from_gguf, SUPPORTED_PRE};
 
 /// The `arch` values this runner loads.

@@ -105,6 +105,9 @@ pub struct TinyLlama {
     pub hf_dir: PathBuf,
     pub gguf_f32: PathBuf,
     pub gguf_f16: PathBuf,
+    /// The same weights with every matrix in Q4_1 (llama.cpp's `Q4_1` file type, as the
+    /// SmolLM2 file the default suite runs).
+    pub gguf_q4_1: PathBuf,
     pub vocab_size: usize,
     pub options: TinyLlamaOptions,
 }
@@ -653,9 +656,11 @@ pub fn write_tiny_llama(dir: &Path, opts: TinyLlamaOptions) -> Result<TinyLlama>
 
     let gguf_f32 = gguf_dir.join("tiny-f32.gguf");
     let gguf_f16 = gguf_dir.join("tiny-f16.gguf");
+    let gguf_q4_1 = gguf_dir.join("tiny-q4_1.gguf");
     for (path, matrix_type, file_type) in [
         (&gguf_f32, GgmlDType::F32, 0u32),
         (&gguf_f16, GgmlDType::F16, 1u32),
+        (&gguf_q4_1, GgmlDType::Q4_1, 3u32),
     ] {
         let qtensors: Vec<(String, QTensor)> = gg
             .iter()
@@ -685,6 +690,7 @@ pub fn write_tiny_llama(dir: &Path, opts: TinyLlamaOptions) -> Result<TinyLlama>
         hf_dir,
         gguf_f32,
         gguf_f16,
+        gguf_q4_1,
         vocab_size,
         options: opts,
     })

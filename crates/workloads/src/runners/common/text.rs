@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use candle_core::{Device, Tensor};
-use tokenizers::{Tokenizer, TruncationParams};
+use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
 /// Load `tokenizer.json` from `path`, switch its own padding off (the runner
 /// pads each batch to its longest row) and truncate to `max_len` tokens,
@@ -46,15 +46,27 @@ pub(crate) fn encode_batch(
     pad_id: u32,
     device: &Device,
 ) -> Result<Batch> {
+    let encodings = encode_texts(tokenizer, texts)?;
+    let all: Vec<&Encoding> = encodings.iter().collect();
+    pad_batch(&all, pad_id, device)
+}
+
+/// Tokenize `texts` (with special tokens), one encoding each.
+pub(crate) fn encode_texts(tokenizer: &Tokenizer, texts: &[&str]) -> Result<Vec<Encoding>> {
     anyhow::ensure!(!texts.is_empty(), "cannot encode an empty batch");
-    let encodings = texts
+    texts
         .iter()
         .map(|t| {
             tokenizer
                 .encode(*t, true)
                 .map_err(|e| anyhow::anyhow!("tokenizing {:?}: {e}", ellipsis(t)))
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// Right-pad `encodings` with `pad_id` to the longest into one batch.
+pub(crate) fn pad_batch(encodings: &[&Encoding], pad_id: u32, device: &Device) -> Result<Batch> {
+    anyhow::ensure!(!encodings.is_empty(), "cannot pad an empty batch");
     let len = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
     let rows = encodings.len();
     let mut ids = vec![pad_id; rows * len];

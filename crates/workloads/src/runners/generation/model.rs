@@ -10,9 +10,10 @@ use candle_core::quantized::gguf_file::{self, Content, Value};
 use candle_core::quantized::GgmlDType;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::{llama, quantized_llama, quantized_qwen2, quantized_qwen3};
+use candle_transformers::models::{llama, quantized_qwen2, quantized_qwen3};
 
 use super::gemma3 as quantized_gemma3;
+use super::llama as quantized_llama;
 
 /// The GGUF model families (`arch` in models.toml) and the `general.architecture` each needs.
 pub const GGUF_ARCHES: [(&str, &str); 4] = [
@@ -24,6 +25,7 @@ pub const GGUF_ARCHES: [(&str, &str); 4] = [
 
 /// A loaded decoder with its KV cache.
 pub enum Backend {
+    /// Llama through this crate's copy of candle's module (`llama.rs`: Q4_1 matmul kernel).
     QuantizedLlama(quantized_llama::ModelWeights),
     QuantizedQwen2(quantized_qwen2::ModelWeights),
     QuantizedQwen3(quantized_qwen3::ModelWeights),
