@@ -401,3 +401,33 @@ fn codecarbon_export_has_codecarbons_columns_and_units() {
     assert_eq!(col("country_name"), "");
     assert_eq!(col("run_id").len(), 36);
 }
+
+#[test]
+fn the_front_treats_word_error_rate_as_lower_is_better() {
+    let dir = tempfile::tempdir().unwrap();
+    // (model, Wh factor, WER): mid is dearer than tiny but makes fewer errors; big is dearer
+    // than mid and makes more errors than mid.
+    for (id, k, wer) in [("tiny", 0.3, 0.30), ("mid", 1.5, 0.10), ("big", 4.0, 0.20)] {
+        let mut r = variant(id, k, 0.01, wer);
+        r.quality.as_mut().unwrap().metric = "wer".into();
+        write_json(dir.path(), &format!("{id}.json"), &r);
+    }
+    let inputs = load_inputs(&[dir.path().to_path_buf()]).unwrap();
+    assert!(inputs.rejected.is_empty(), "{:#?}", inputs.rejected);
+    let board = build_board(&inputs, StarRule::Quintile, Utc::now());
+    let t = &board.tables[0];
+    assert_eq!(t.quality_metric.as_deref(), Some("wer"));
+    let front: Vec<(&str, Option<bool>)> = t
+        .rows
+        .iter()
+        .map(|r| (r.model.as_str(), r.pareto))
+        .collect();
+    assert_eq!(
+        front,
+        [
+            ("tiny", Some(true)),
+            ("mid", Some(true)),
+            ("big", Some(false))
+        ]
+    );
+}

@@ -359,7 +359,14 @@ pub fn build_board_against(
             .iter()
             .map(|r| Point {
                 wh: r.wh_per_1000_queries,
-                quality: r.quality.filter(|_| r.quality_metric == metric),
+                // The front wants "higher is better": error rates (WER) are negated.
+                quality: r.quality.filter(|_| r.quality_metric == metric).map(|q| {
+                    if lower_is_better(metric.as_deref()) {
+                        -q
+                    } else {
+                        q
+                    }
+                }),
             })
             .collect();
         for (row, on) in rows.iter_mut().zip(pareto_front(&points)) {
@@ -383,6 +390,11 @@ pub fn build_board_against(
         not_ranked,
         rejected: inputs.rejected.clone(),
     }
+}
+
+/// Quality metrics where lower is better (error rates), flipped for the Pareto front.
+fn lower_is_better(metric: Option<&str>) -> bool {
+    matches!(metric, Some("wer"))
 }
 
 /// The most common quality metric among rows (ties: alphabetical first).
