@@ -347,6 +347,31 @@ pub fn parse_parquet(task: Task, bytes: &[u8], source: &str, id: String) -> Resu
     parse_in(task, bytes, Format::Parquet, source, id, None)
 }
 
+/// Rows of a labelled set, split into `train` (fits a head) and `test` (scored) by each row's
+/// `split`; at least one test row is required.
+fn split_rows<T>(
+    records: &[Record<'_>],
+    source: &str,
+    row: impl Fn(&Record<'_>) -> Result<(T, bool)>,
+) -> Result<(Vec<T>, Vec<T>)> {
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for r in records {
+        let (row, is_train) = row(r)?;
+        if is_train {
+            train.push(row)
+        } else {
+            test.push(row)
+        }
+    }
+    if test.is_empty() {
+        bail!(
+            "{source}: no test rows ({} rows all have split \"train\")",
+            train.len()
+        );
+    }
+    Ok((train, test))
+}
+
 /// Build a task's rows from format-neutral records (JSONL, CSV and Parquet rows all end up
 /// here): every row parser reads a [`Record`], whatever file it came from.
 pub(crate) fn from_records(
@@ -369,21 +394,7 @@ pub(crate) fn from_records(
                 .with_context(|| format!("{source}: not a sentence-similarity dataset"))?,
         ),
         Task::TextClassification => {
-            let (mut train, mut test) = (Vec::new(), Vec::new());
-            for r in records {
-                let (row, is_train) = r.label_row()?;
-                if is_train {
-                    train.push(row)
-                } else {
-                    test.push(row)
-                }
-            }
-            if test.is_empty() {
-                bail!(
-                    "{source}: no test rows ({} rows all have split \"train\")",
-                    train.len()
-                );
-            }
+            let (train, test) = split_rows(records, source, |r| r.label_row())?;
             DatasetRows::Classification { train, test }
         }
         Task::TextGeneration => DatasetRows::Generation(
@@ -417,21 +428,7 @@ pub(crate) fn from_records(
             )
         }
         Task::ImageClassification => {
-            let (mut train, mut test) = (Vec::new(), Vec::new());
-            for r in records {
-                let (row, is_train) = r.image_row(base)?;
-                if is_train {
-                    train.push(row)
-                } else {
-                    test.push(row)
-                }
-            }
-            if test.is_empty() {
-                bail!(
-                    "{source}: no test rows ({} rows all have split \"train\")",
-                    train.len()
-                );
-            }
+            let (train, test) = split_rows(records, source, |r| r.image_row(base))?;
             DatasetRows::Images(ImageSet {
                 train,
                 test,
@@ -446,21 +443,7 @@ pub(crate) fn from_records(
                 .with_context(|| format!("{source}: not a speech-recognition dataset"))?,
         ),
         Task::AudioClassification => {
-            let (mut train, mut test) = (Vec::new(), Vec::new());
-            for r in records {
-                let (row, is_train) = r.audio_label_row(base)?;
-                if is_train {
-                    train.push(row)
-                } else {
-                    test.push(row)
-                }
-            }
-            if test.is_empty() {
-                bail!(
-                    "{source}: no test rows ({} rows all have split \"train\")",
-                    train.len()
-                );
-            }
+            let (train, test) = split_rows(records, source, |r| r.audio_label_row(base))?;
             DatasetRows::AudioClassification { train, test }
         }
     };
