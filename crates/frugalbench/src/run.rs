@@ -105,8 +105,7 @@ pub fn run(args: &RunArgs, matches: &clap::ArgMatches) -> Result<i32> {
 /// Runs every job of a resolved plan; returns the exit code.
 fn execute(plan: &RunPlan) -> Result<i32> {
     // Candle's CPU pools read these when first used.
-    std::env::set_var("RAYON_NUM_THREADS", plan.threads.to_string());
-    std::env::set_var("CANDLE_NUM_THREADS", plan.threads.to_string());
+    frugalbench_workloads::cpu_threads::configure(plan.threads);
 
     let interrupted = Arc::new(AtomicBool::new(false));
     {

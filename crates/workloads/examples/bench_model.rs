@@ -12,7 +12,8 @@
 //! - The dataset is the task's builtin set unless `--dataset` names one; queries cycle through
 //!   its evaluation rows in order, `--batch-size` rows per query (the runner's `run_batch`,
 //!   exactly what the harness meters).
-//! - Threads: candle's CPU pool (`CANDLE_NUM_THREADS`, else `RAYON_NUM_THREADS`).
+//! - Threads: candle's CPU pools (`CANDLE_NUM_THREADS`, else `RAYON_NUM_THREADS`); the barrier
+//!   pool's spin limit as in a run (`cpu_threads`).
 //! - `--dump-inputs FILE` writes, before timing, what the reference must feed the same model:
 //!   text generation: one JSON line per row with its prompt token ids; encoders: the rows'
 //!   texts in query order.
@@ -113,6 +114,8 @@ impl PhaseHook for PhaseTimes {
 
 fn main() -> Result<()> {
     let args = parse_args()?;
+    // Threads come from the environment (the scripts set them); the spin limit as in a run.
+    frugalbench_workloads::cpu_threads::spin_limit_or_default();
     let catalogue = Catalogue::builtin()?;
     let entry = catalogue.get(&args.model)?.clone();
     let files = match &args.gguf {

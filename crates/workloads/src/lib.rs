@@ -2,6 +2,7 @@
 //!
 //! Module ownership (one job each):
 //! - [`audio`]: decode clips (WAV, FLAC, MP3, OGG), mix to mono, resample.
+//! - [`cpu_threads`]: set up Candle's CPU thread pools once per process.
 //! - [`catalogue`]: parse `models.toml` into [`catalogue::ModelEntry`] values.
 //! - [`fetch`]: get a model's files onto disk (hf-hub cache, local path, pip mirror) and hash them.
 //! - [`integrity`]: check weight files (safetensors) before they are hashed or memory-mapped.
@@ -12,6 +13,7 @@
 
 pub mod audio;
 pub mod catalogue;
+pub mod cpu_threads;
 pub mod datasets;
 pub mod fetch;
 pub mod integrity;

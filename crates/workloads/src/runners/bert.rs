@@ -13,7 +13,9 @@
 //! `head_l2`, `head_max_iter`.
 
 mod embedder;
+mod encoder;
 mod head;
+mod kernels;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

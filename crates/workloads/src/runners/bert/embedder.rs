@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use candle_core::{DType, Device, IndexOp, Tensor, D};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
+
+use super::encoder::BertEncoder;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
@@ -95,7 +97,7 @@ pub struct Embeddings {
 
 /// A loaded BERT encoder + tokenizer producing sentence embeddings.
 pub struct Embedder {
-    model: BertModel,
+    model: BertEncoder,
     tokenizer: Tokenizer,
     files: EmbedderFiles,
     device: Device,
@@ -162,7 +164,7 @@ impl Embedder {
         } else {
             vb.pp(prefix.trim_end_matches('.'))
         };
-        let model = BertModel::load(vb, &config).with_context(|| {
+        let model = BertEncoder::load(vb, &config).with_context(|| {
             format!(
                 "loading BERT weights from {} (config {})",
                 files.weights.display(),
@@ -220,7 +222,7 @@ impl Embedder {
     ) -> candle_core::Result<Vec<Vec<f32>>> {
         let states = self
             .model
-            .forward(ids, type_ids, Some(mask))?
+            .forward(ids, type_ids, mask)?
             .to_dtype(DType::F32)?;
         let pooled = match self.pooling {
             Pooling::Cls => states.i((.., 0, ..))?.contiguous()?,
