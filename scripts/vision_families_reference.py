@@ -22,6 +22,10 @@ Run by hand, not in CI. Needs torch, safetensors, timm (which imports torchvisio
 3. tests/fixtures/vision_families_reference.json gets, per model: the seed, the logits of the
    two pictures, the width of the pooled features (timm's `forward_head(pre_logits=True)`) and
    their first 32 values, and the timm / torch versions.
+4. Informational (no test reads it): the same B0 weights renamed to torchvision's names
+   (the map of crates/workloads/src/runners/efficientnet.rs) in torchvision's
+   `efficientnet_b0` (symmetric padding, BatchNorm eps 1e-5), whose logits differ from the tf_
+   port's (= candle's computation): `torchvision_b0_vs_tf_max_rel_diff`, max |delta| / max |tf|.
 """
 
 import json
@@ -51,6 +55,29 @@ def parity_input() -> torch.Tensor:
                     i = c * H * W + y * W + xx
                     x[n, c, y, xx] = math.sin(0.37 * (n + 1) + 0.011 * i) * (1 + 0.5 * c)
     return x
+
+
+def tf_to_torchvision(state: dict) -> dict:
+    """timm's tf_efficientnet names -> torchvision's (as runners/efficientnet.rs does)."""
+    expanding = {tuple(k.split(".")[1:3]) for k in state if ".conv_pwl." in k}
+    exp = {"conv_pw": "0.0", "bn1": "0.1", "conv_dw": "1.0", "bn2": "1.1",
+           "se.conv_reduce": "2.fc1", "se.conv_expand": "2.fc2", "conv_pwl": "3.0", "bn3": "3.1"}
+    dws = {"conv_dw": "0.0", "bn1": "0.1", "se.conv_reduce": "1.fc1", "se.conv_expand": "1.fc2",
+           "conv_pw": "2.0", "bn2": "2.1"}
+    top = {"conv_stem": "features.0.0", "bn1": "features.0.1", "conv_head": "features.8.0",
+           "bn2": "features.8.1", "classifier": "classifier.1"}
+    out = {}
+    for k, v in state.items():
+        parts = k.split(".")
+        if parts[0] == "blocks":
+            s, b, rest = parts[1], parts[2], parts[3:]
+            layer = ".".join(rest[:2]) if rest[0] == "se" else rest[0]
+            field = rest[-1]
+            table = exp if (s, b) in expanding else dws
+            out[f"features.{int(s) + 1}.{b}.block.{table[layer]}.{field}"] = v
+        else:
+            out[f"{top[parts[0]]}.{parts[-1]}"] = v
+    return out
 
 
 def main() -> None:
@@ -84,6 +111,18 @@ def main() -> None:
         }
         print(f"{arch}: logits[0][:4] {logits[0, :4].tolist()}, features width {feats.shape[1]}",
               file=sys.stderr)
+    import torchvision
+
+    tv = torchvision.models.efficientnet_b0(num_classes=CLASSES)
+    state = load_file(os.path.join(cache, "tf_efficientnet_b0", "model.safetensors"))
+    missing, unexpected = tv.load_state_dict(tf_to_torchvision(state), strict=False)
+    assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing)
+    tv_logits = tv.double().eval()(x)
+    tf_logits = torch.tensor(out["tf_efficientnet_b0"]["logits"], dtype=torch.float64)
+    out["torchvision_b0_vs_tf_max_rel_diff"] = float(
+        (tv_logits - tf_logits).abs().max() / tf_logits.abs().max())
+    print(f"torchvision efficientnet_b0 vs tf port: {out['torchvision_b0_vs_tf_max_rel_diff']:.3g}",
+          file=sys.stderr)
     with open(OUT, "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")

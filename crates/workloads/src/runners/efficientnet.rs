@@ -13,8 +13,8 @@
 //! torchvision's names load as they are, but torchvision's own B0–B4 weights were trained with
 //! symmetric padding and ε = 1e-5, so candle runs them slightly off torchvision's numbers.
 //!
-//! The variant comes from the tensors: the stem width and the blocks of each of the seven
-//! stages must match B0 … B7 (width and depth multipliers of the paper). A fitted head uses the
+//! The variant comes from the tensors: the stem width, the blocks of each of the seven stages
+//! and the head width must match B0 … B7 (width and depth multipliers of the paper). A fitted head uses the
 //! pooled 1280-wide (B0) features, got by running the network with an identity classifier (the
 //! tensors are shared, not copied): candle's model exposes no feature path.
 //!
@@ -80,11 +80,12 @@ fn make_divisible(v: f64, divisor: usize) -> usize {
     }
 }
 
-/// Stem width and blocks per stage of a variant, as candle builds it.
-pub fn shape_of(width: f64, depth: f64) -> (usize, [usize; 7]) {
+/// Stem width, blocks per stage and head width of a variant, as candle builds it.
+pub fn shape_of(width: f64, depth: f64) -> (usize, [usize; 7], usize) {
     (
         make_divisible(32.0 * width, 8),
         REPEATS.map(|n| (n as f64 * depth).ceil() as usize),
+        4 * make_divisible(320.0 * width, 8),
     )
 }
 
@@ -116,12 +117,18 @@ pub fn variant_of(tensors: &HashMap<String, Tensor>) -> Result<(&'static str, u3
             })
             .count();
     }
+    let head = tensors
+        .get("features.8.0.weight")
+        .context(
+            "no `features.8.0.weight` (nor timm's `conv_head.weight`): not an EfficientNet-B0 … B7",
+        )?
+        .dim(0)?;
     VARIANTS
         .iter()
-        .find(|v| shape_of(v.1, v.2) == (stem, blocks))
+        .find(|v| shape_of(v.1, v.2) == (stem, blocks, head))
         .map(|v| (v.0, v.3))
         .with_context(|| {
-            format!("stem width {stem}, blocks per stage {blocks:?} match no EfficientNet-B0 … B7")
+            format!("stem width {stem}, blocks per stage {blocks:?}, head width {head} match no EfficientNet-B0 … B7")
         })
 }
 
@@ -341,10 +348,12 @@ mod tests {
 
     #[test]
     fn variants_have_the_papers_stem_and_depths() {
-        assert_eq!(shape_of(1.0, 1.0), (32, [1, 2, 2, 3, 3, 4, 1]));
-        assert_eq!(shape_of(1.0, 1.1), (32, [2, 3, 3, 4, 4, 5, 2]));
+        assert_eq!(shape_of(1.0, 1.0), (32, [1, 2, 2, 3, 3, 4, 1], 1280));
+        // B1 and B2 differ in width only.
+        assert_eq!(shape_of(1.0, 1.1), (32, [2, 3, 3, 4, 4, 5, 2], 1280));
+        assert_eq!(shape_of(1.1, 1.2), (32, [2, 3, 3, 4, 4, 5, 2], 1408));
         assert_eq!(shape_of(1.2, 1.4).0, 40);
-        assert_eq!(shape_of(2.0, 3.1), (64, [4, 7, 7, 10, 10, 13, 4]));
+        assert_eq!(shape_of(2.0, 3.1), (64, [4, 7, 7, 10, 10, 13, 4], 2560));
         // Every variant is told apart by its shapes.
         let all: HashSet<_> = VARIANTS.iter().map(|v| shape_of(v.1, v.2)).collect();
         assert_eq!(all.len(), VARIANTS.len());
