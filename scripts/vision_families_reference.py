@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""timm's outputs on frugalbench's seeded ResNet-18 / ConvNeXt-atto / tf_efficientnet_b0
-fixtures, for the parity test `logits_and_features_match_timm_on_the_same_weights`
+"""timm's outputs on frugalbench's seeded ResNet-18 / ResNet-50 / ConvNeXt-atto / ConvNeXt-tiny /
+tf_efficientnet_b0 fixtures, for the parity test `logits_and_features_match_timm_on_the_same_weights`
 (crates/workloads/tests/vision_families.rs).
 
 Run by hand, not in CI. Needs torch, safetensors, timm (which imports torchvision and pillow):
@@ -9,10 +9,10 @@ Run by hand, not in CI. Needs torch, safetensors, timm (which imports torchvisio
     /tmp/venv-vis/bin/python scripts/vision_families_reference.py
 
 1. `cargo test --release -p frugalbench-workloads --test vision_families write_parity_fixtures
-   -- --ignored` writes the three checkpoints (random weights from a seeded ChaCha generator,
+   -- --ignored` writes the five checkpoints (random weights from a seeded ChaCha generator,
    timm's parameter names, 16 classes; crates/workloads/src/testing/{resnet,convnext,
    efficientnet}.rs) and the input tensor into the cache (~/.cache/frugalbench/
-   vision-families-fixtures; not committed: ResNet-18 alone is 45 MB).
+   vision-families-fixtures; not committed: ResNet-50 alone is 94 MB).
 2. Each checkpoint is loaded into `timm.create_model(<arch>, pretrained=False, num_classes=16)`
    with every parameter and buffer required (only BatchNorm's `num_batches_tracked` counters may
    be missing), so the names and shapes are timm's own; the model runs in float64 (eval mode)
@@ -41,7 +41,8 @@ import timm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "crates/workloads/tests/fixtures/vision_families_reference.json")
-PARITY = [("resnet18", 101), ("convnext_atto", 102), ("tf_efficientnet_b0", 103)]
+PARITY = [("resnet18", 101), ("convnext_atto", 102), ("tf_efficientnet_b0", 103),
+          ("resnet50", 104), ("convnext_tiny", 105)]
 CLASSES = 16
 H, W = 72, 56
 

@@ -18,10 +18,14 @@ use frugalbench_workloads::{NoPhases, Prediction, RunnerOptions, Task};
 const CLASSES: [&str; 3] = ["red", "green", "blue"];
 
 /// The parity fixtures: `(family arch, timm architecture, seed)`; 16 classes, input 72×56.
-const PARITY: [(&str, &str, u64); 3] = [
+/// ResNet-50 (bottleneck blocks) and ConvNeXt-tiny (linear MLPs) take other code paths of
+/// candle's models than ResNet-18 and ConvNeXt-atto.
+const PARITY: [(&str, &str, u64); 5] = [
     ("resnet", "resnet18", 101),
     ("convnext", "convnext_atto", 102),
     ("efficientnet", "tf_efficientnet_b0", 103),
+    ("resnet", "resnet50", 104),
+    ("convnext", "convnext_tiny", 105),
 ];
 const PARITY_CLASSES: usize = 16;
 const PARITY_HW: (usize, usize) = (72, 56);
@@ -49,11 +53,14 @@ fn opts(cache: &Path) -> RunnerOptions {
     }
 }
 
-/// Write the fixture of `arch` into `dir`.
+/// Write the fixture of `arch` (`resnet`, `convnext`, `efficientnet`: the smallest; or a timm
+/// architecture of [`PARITY`]) into `dir`.
 fn write(arch: &str, dir: &Path, seed: u64, classes: &Classes, size: u32) {
     match arch {
-        "resnet" => resnet::write_resnet(dir, seed, 18, classes, size),
-        "convnext" => convnext::write_convnext_atto(dir, seed, classes, size),
+        "resnet" | "resnet18" => resnet::write_resnet(dir, seed, 18, classes, size),
+        "resnet50" => resnet::write_resnet(dir, seed, 50, classes, size),
+        "convnext" | "convnext_atto" => convnext::write_convnext_atto(dir, seed, classes, size),
+        "convnext_tiny" => convnext::write_convnext(dir, seed, true, classes, size),
         _ => efficientnet::write_b0(dir, seed, classes, size),
     }
     .unwrap()
@@ -248,8 +255,14 @@ fn logits_and_features_match_timm_on_the_same_weights() {
             want["seed"], seed,
             "{timm_arch}: the reference was made with another seed"
         );
-        let model_dir = dir.path().join(arch);
-        write(arch, &model_dir, seed, &Classes::Count(PARITY_CLASSES), 224);
+        let model_dir = dir.path().join(timm_arch);
+        write(
+            timm_arch,
+            &model_dir,
+            seed,
+            &Classes::Count(PARITY_CLASSES),
+            224,
+        );
         let net = load_net(arch, &model_dir);
         let logits = to_vec2(&net.model.logits(&x).unwrap());
         let features = to_vec2(&net.model.features(&x).unwrap());
@@ -278,9 +291,9 @@ fn write_parity_fixtures() {
     let out = PathBuf::from(
         std::env::var("FRUGALBENCH_VISION_FIXTURES").expect("FRUGALBENCH_VISION_FIXTURES"),
     );
-    for (arch, timm_arch, seed) in PARITY {
+    for (_, timm_arch, seed) in PARITY {
         write(
-            arch,
+            timm_arch,
             &out.join(timm_arch),
             seed,
             &Classes::Count(PARITY_CLASSES),
