@@ -309,3 +309,50 @@ fn write_parity_fixtures() {
     )
     .unwrap();
 }
+
+/// The pipeline's source: `preprocessor_config.json` first, then `config.json`'s
+/// `pretrained_cfg`, then the family's defaults.
+#[test]
+fn preprocessing_comes_from_the_checkpoint_or_the_family_defaults() {
+    use frugalbench_workloads::vision::{Resample, Resize};
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    efficientnet::write_b0(&m, 2, &Classes::named(&CLASSES), 64).unwrap();
+    let net = load_net("efficientnet", &m);
+    assert_eq!(net.preprocess.resize, Resize::ShortestEdge(73));
+    assert_eq!(net.preprocess.resample, Resample::Bilinear);
+    // Without a pretrained_cfg: timm's B0 defaults.
+    let cfg = m.join("config.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("pretrained_cfg");
+    std::fs::write(&cfg, json.to_string()).unwrap();
+    let net = load_net("efficientnet", &m);
+    assert_eq!(net.preprocess.resize, Resize::ShortestEdge(256));
+    assert_eq!(net.preprocess.crop, Some((224, 224)));
+    assert_eq!(net.preprocess.resample, Resample::Bicubic);
+    // A transformers preprocessor_config.json wins.
+    std::fs::write(
+        m.join("preprocessor_config.json"),
+        r#"{"size": {"shortest_edge": 40}, "crop_size": {"height": 32, "width": 32}, "resample": 2}"#,
+    )
+    .unwrap();
+    let net = load_net("efficientnet", &m);
+    assert_eq!(net.preprocess.resize, Resize::ShortestEdge(40));
+    assert_eq!(net.preprocess.output_size(50, 60), (32, 32));
+    // A pretrained_cfg timm's eval transform cannot express is one error naming the file.
+    json["pretrained_cfg"] = serde_json::json!({"crop_mode": "border"});
+    std::fs::write(&cfg, json.to_string()).unwrap();
+    std::fs::remove_file(m.join("preprocessor_config.json")).unwrap();
+    let files = local_model_files(&m, "tiny-efficientnet").unwrap();
+    let err = format!(
+        "{:#}",
+        runners::efficientnet::load_net(&entry("efficientnet", &m), &files, &Device::Cpu)
+            .err()
+            .unwrap()
+    );
+    assert!(
+        err.contains("config.json: unusable pretrained_cfg: \"crop_mode\": only \"center\""),
+        "{err}"
+    );
+}
