@@ -356,3 +356,47 @@ fn preprocessing_comes_from_the_checkpoint_or_the_family_defaults() {
         "{err}"
     );
 }
+
+/// A 1,000-class checkpoint without `label_names` gets ImageNet-1k's class names.
+#[test]
+fn a_thousand_unnamed_classes_are_imagenets() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    convnext::write_convnext_atto(&m, 4, &Classes::Count(1000), 64).unwrap();
+    let files = local_model_files(&m, "tiny-convnext").unwrap();
+    let set = picture_set(dir.path(), &[("tabby", "test"), ("espresso", "test")]);
+    let d = datasets::load(Task::ImageClassification, &set).unwrap();
+    let e = entry("convnext", &m);
+    let mut r =
+        runners::load(&e, Task::ImageClassification, &files, &d, &opts(dir.path())).unwrap();
+    let out = r.run_batch(&[0, 1], &mut NoPhases).unwrap();
+    let names = frugalbench_workloads::runners::image_cls::imagenet_classes();
+    for o in &out {
+        let Prediction::Label(l) = &o.prediction else {
+            panic!()
+        };
+        assert!(names.contains(l), "{l}");
+    }
+    // A 16-class checkpoint without names cannot score the model's own classes.
+    let m16 = dir.path().join("m16");
+    convnext::write_convnext_atto(&m16, 4, &Classes::Count(16), 64).unwrap();
+    let files = local_model_files(&m16, "tiny-convnext").unwrap();
+    let err = format!(
+        "{:#}",
+        runners::load(
+            &entry("convnext", &m16),
+            Task::ImageClassification,
+            &files,
+            &d,
+            &opts(dir.path())
+        )
+        .err()
+        .unwrap()
+    );
+    assert!(
+        err.contains(
+            "no timm `label_names` for the 16 classes: the model has 16 classes and no id2label"
+        ),
+        "{err}"
+    );
+}

@@ -178,6 +178,7 @@ pub fn class_names(files: &ModelFiles, n: usize) -> Result<Vec<String>> {
         }
     }
     image_cls::class_names(files, n)
+        .with_context(|| format!("no timm `label_names` for the {n} classes"))
 }
 
 #[cfg(test)]
