@@ -6,17 +6,18 @@
 //! an even size puts its extra pixel at the bottom/right) and every BatchNorm uses ε = 1e-3.
 //! That is exactly timm's `tf_efficientnet_b*` ports of Google's weights, so the hub entries are
 //! timm's `tf_efficientnet_b*` checkpoints, renamed at load time ([`timm_to_torchvision`]):
-//! `conv_stem`/`bn1` → `features.0`, `blocks.S.B.{conv_pw,bn1,conv_dw,bn2,se.conv_reduce,
-//! se.conv_expand,conv_pwl,bn3}` → `features.{S+1}.B.block.{0.0,0.1,1.0,1.1,2.fc1,2.fc2,3.0,3.1}`
-//! (the first stage has no expansion: `conv_dw`,`bn1`,`se`,`conv_pw`,`bn2` → `block.0`…`block.2`),
-//! `conv_head`/`bn2` → `features.8`, `classifier` → `classifier.1`. Checkpoints already in
-//! torchvision's names load as they are, but torchvision's own B0–B4 weights were trained with
-//! symmetric padding and ε = 1e-5, so candle runs them slightly off torchvision's numbers.
+//! `conv_stem`/`bn1` → `features.0`; `blocks.S.B.{conv_pw, bn1, conv_dw, bn2, se.conv_reduce,
+//! se.conv_expand, conv_pwl, bn3}` → `features.{S+1}.B.block.{0.0, 0.1, 1.0, 1.1, 2.fc1, 2.fc2,
+//! 3.0, 3.1}` (blocks without expansion, timm's `DepthwiseSeparableConv`: `conv_dw`, `bn1`,
+//! `se`, `conv_pw`, `bn2` → `block.0` … `block.2`); `conv_head`/`bn2` → `features.8`;
+//! `classifier` → `classifier.1`. Checkpoints already in torchvision's names load as they are,
+//! but torchvision's own B0–B4 weights were trained with symmetric padding and ε = 1e-5, so
+//! candle runs them slightly off torchvision's numbers.
 //!
 //! The variant comes from the tensors: the stem width, the blocks of each of the seven stages
-//! and the head width must match B0 … B7 (width and depth multipliers of the paper). A fitted head uses the
-//! pooled 1280-wide (B0) features, got by running the network with an identity classifier (the
-//! tensors are shared, not copied): candle's model exposes no feature path.
+//! and the head width must match B0 … B7 (width and depth multipliers of the paper). A fitted
+//! head uses the pooled 1280-wide (B0) features, got by running the network with an identity
+//! classifier (the tensors are shared, not copied): candle's model exposes no feature path.
 //!
 //! Preprocessing: the checkpoint's timm `pretrained_cfg` (see [`super::timm`]), else timm's
 //! defaults for the variant's resolution (224 for B0 … 600 for B7): shorter side to
