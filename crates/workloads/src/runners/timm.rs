@@ -66,11 +66,11 @@ pub fn config_json(files: &ModelFiles) -> Result<Option<(Value, &Path)>> {
     Ok(Some((json, f.path.as_path())))
 }
 
-/// The `architecture` of a timm `config.json` (or transformers' `model_type`), when present.
+/// The `architecture` of a timm `config.json`, when present (transformers' `model_type` names
+/// a family, not a variant, and is not read).
 pub fn architecture(files: &ModelFiles) -> Result<Option<String>> {
     Ok(config_json(files)?.and_then(|(json, _)| {
         json.get("architecture")
-            .or_else(|| json.get("model_type"))
             .and_then(Value::as_str)
             .map(str::to_string)
     }))
