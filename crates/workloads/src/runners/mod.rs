@@ -11,6 +11,8 @@
 //! - [`yolov8`]: object detection (YOLOv8, written here);
 //! - [`whisper`]: automatic speech recognition with Whisper (greedy, no timestamps);
 //! - [`silero_vad`]: audio classification (speech or not) with Silero VAD;
+//! - [`resnet`], [`convnext`], [`efficientnet`]: image classifiers on timm checkpoints through
+//!   candle-transformers' models ([`timm`]: what they share);
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
 //! Adding a family: see the recipe in the crate's README.
@@ -27,6 +29,11 @@ pub mod t5;
 pub mod vit;
 pub mod whisper;
 pub mod yolov8;
+// Image classifiers on timm checkpoints (issue 11, s2-visa).
+pub mod convnext;
+pub mod efficientnet;
+pub mod resnet;
+pub mod timm;
 
 use anyhow::bail;
 
@@ -69,6 +76,9 @@ pub const FAMILIES: &[Family] = &[
     yolov8::FAMILY,
     whisper::FAMILY,
     silero_vad::FAMILY,
+    resnet::FAMILY,
+    convnext::FAMILY,
+    efficientnet::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.
@@ -141,7 +151,13 @@ mod tests {
         );
         assert_eq!(
             arches_for(Task::ImageClassification),
-            ["efficientnet-lite", "vit"]
+            [
+                "efficientnet-lite",
+                "vit",
+                "resnet",
+                "convnext",
+                "efficientnet"
+            ]
         );
         assert_eq!(arches_for(Task::ObjectDetection), ["yolov8"]);
         assert_eq!(arches_for(Task::AudioClassification), ["silero-vad"]);

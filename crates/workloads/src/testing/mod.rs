@@ -7,3 +7,8 @@ pub mod parquet;
 pub mod silero;
 pub mod vit;
 pub mod whisper;
+// Timm-named CNN fixtures (issue 11, s2-visa).
+pub mod cnn;
+pub mod convnext;
+pub mod efficientnet;
+pub mod resnet;
