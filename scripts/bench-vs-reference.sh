@@ -121,11 +121,14 @@ pytorch-images)
 *) echo "unknown mode $mode (llamacpp|pytorch|pytorch-images)" >&2; exit 2 ;;
 esac
 
+# Run a side, echo its output to stderr (kept whole when stderr is a file) and print its rate.
+side() { local out; out=$("$@"); echo "$out" >&2; rate <<<"$out"; }
+
 compare() { # interleaved reference, frugalbench, reference; one result line
     local r1 o r2
-    r1=$(ref | tee /dev/stderr | rate)
-    o=$(us | tee /dev/stderr | rate)
-    r2=$(ref | tee /dev/stderr | rate)
+    r1=$(side ref)
+    o=$(side us)
+    r2=$(side ref)
     python3 - "$o" "$r1" "$r2" "$name" "$unit" "$threads" "$1" <<'PY'
 import sys
 o, r1, r2 = map(float, sys.argv[1:4])

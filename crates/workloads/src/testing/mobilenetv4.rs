@@ -10,9 +10,12 @@ use anyhow::Result;
 use candle_core::{Device, Tensor};
 use rand::{Rng, SeedableRng};
 
-/// Universal inverted bottlenecks of conv-small stages 2 and 3: (out, start kernel, mid
-/// kernel, stride, expansion); a kernel of 0 means the depthwise conv is absent.
-const UIB: [(usize, [(usize, usize, usize, usize, usize); 6]); 2] = [
+/// A universal inverted bottleneck: (out, start kernel, mid kernel, stride, expansion); a
+/// kernel of 0 means that depthwise conv is absent.
+type Uib = (usize, usize, usize, usize, usize);
+
+/// The bottlenecks of conv-small stages 2 and 3.
+const UIB: [(usize, [Uib; 6]); 2] = [
     (
         2,
         [
@@ -37,39 +40,49 @@ const UIB: [(usize, [(usize, usize, usize, usize, usize); 6]); 2] = [
     ),
 ];
 
+/// Seeded random tensors by name.
+struct Writer {
+    rng: rand_chacha::ChaCha8Rng,
+    t: HashMap<String, Tensor>,
+}
+
+impl Writer {
+    fn put(&mut self, name: String, shape: &[usize], lo: f32, hi: f32) -> Result<()> {
+        let n: usize = shape.iter().product();
+        let v: Vec<f32> = (0..n).map(|_| self.rng.random_range(lo..hi)).collect();
+        self.t
+            .insert(name, Tensor::from_vec(v, shape, &Device::Cpu)?);
+        Ok(())
+    }
+
+    /// A bias-free conv `p` (weights in ±√(3/fan_in), keeping activations near unit scale) and
+    /// its batch norm `bn` with random statistics.
+    fn conv(&mut self, p: &str, bn: &str, shape: [usize; 4]) -> Result<()> {
+        let s = (3.0 / (shape[1] * shape[2] * shape[3]) as f32).sqrt();
+        self.put(format!("{p}.weight"), &shape, -s, s)?;
+        let c = shape[0];
+        self.put(format!("{bn}.weight"), &[c], 0.5, 1.5)?;
+        self.put(format!("{bn}.bias"), &[c], -0.2, 0.2)?;
+        self.put(format!("{bn}.running_mean"), &[c], -0.2, 0.2)?;
+        self.put(format!("{bn}.running_var"), &[c], 0.5, 1.5)?;
+        Ok(())
+    }
+}
+
 /// The tensors of a random conv-small with `classes` outputs (seeded).
 pub fn conv_small_tensors(seed: u64, classes: usize) -> Result<HashMap<String, Tensor>> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut t = HashMap::new();
-    let mut put = |name: String, shape: &[usize], lo: f32, hi: f32| -> Result<()> {
-        let n: usize = shape.iter().product();
-        let v: Vec<f32> = (0..n).map(|_| rng.random_range(lo..hi)).collect();
-        t.insert(name, Tensor::from_vec(v, shape, &Device::Cpu)?);
-        Ok(())
+    let mut w = Writer {
+        rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed),
+        t: HashMap::new(),
     };
-    // A conv of fan-in `fan_in` keeps activations near unit scale with weights in ±√(3/fan_in).
-    let conv = |put: &mut dyn FnMut(String, &[usize], f32, f32) -> Result<()>,
-                p: &str,
-                bn: &str,
-                shape: [usize; 4]|
-     -> Result<()> {
-        let s = (3.0 / (shape[1] * shape[2] * shape[3]) as f32).sqrt();
-        put(format!("{p}.weight"), &shape, -s, s)?;
-        let c = shape[0];
-        put(format!("{bn}.weight"), &[c], 0.5, 1.5)?;
-        put(format!("{bn}.bias"), &[c], -0.2, 0.2)?;
-        put(format!("{bn}.running_mean"), &[c], -0.2, 0.2)?;
-        put(format!("{bn}.running_var"), &[c], 0.5, 1.5)?;
-        Ok(())
-    };
-    conv(&mut put, "conv_stem", "bn1", [32, 3, 3, 3])?;
+    w.conv("conv_stem", "bn1", [32, 3, 3, 3])?;
     for (b, shape) in [
         ("blocks.0.0", [32, 32, 3, 3]),
         ("blocks.0.1", [32, 32, 1, 1]),
         ("blocks.1.0", [96, 32, 3, 3]),
         ("blocks.1.1", [64, 96, 1, 1]),
     ] {
-        conv(&mut put, &format!("{b}.conv"), &format!("{b}.bn1"), shape)?;
+        w.conv(&format!("{b}.conv"), &format!("{b}.bn1"), shape)?;
     }
     let mut c_in = 64;
     for (stage, blocks) in UIB {
@@ -77,29 +90,25 @@ pub fn conv_small_tensors(seed: u64, classes: usize) -> Result<HashMap<String, T
             let p = format!("blocks.{stage}.{j}");
             let hidden = c_in * e;
             if start > 0 {
-                conv(
-                    &mut put,
+                w.conv(
                     &format!("{p}.dw_start.conv"),
                     &format!("{p}.dw_start.bn"),
                     [c_in, 1, start, start],
                 )?;
             }
-            conv(
-                &mut put,
+            w.conv(
                 &format!("{p}.pw_exp.conv"),
                 &format!("{p}.pw_exp.bn"),
                 [hidden, c_in, 1, 1],
             )?;
             if mid > 0 {
-                conv(
-                    &mut put,
+                w.conv(
                     &format!("{p}.dw_mid.conv"),
                     &format!("{p}.dw_mid.bn"),
                     [hidden, 1, mid, mid],
                 )?;
             }
-            conv(
-                &mut put,
+            w.conv(
                 &format!("{p}.pw_proj.conv"),
                 &format!("{p}.pw_proj.bn"),
                 [out, hidden, 1, 1],
@@ -107,17 +116,12 @@ pub fn conv_small_tensors(seed: u64, classes: usize) -> Result<HashMap<String, T
             c_in = out;
         }
     }
-    conv(
-        &mut put,
-        "blocks.4.0.conv",
-        "blocks.4.0.bn1",
-        [960, 128, 1, 1],
-    )?;
-    conv(&mut put, "conv_head", "norm_head", [1280, 960, 1, 1])?;
+    w.conv("blocks.4.0.conv", "blocks.4.0.bn1", [960, 128, 1, 1])?;
+    w.conv("conv_head", "norm_head", [1280, 960, 1, 1])?;
     let s = (3.0f32 / 1280.0).sqrt();
-    put("classifier.weight".into(), &[classes, 1280], -s, s)?;
-    put("classifier.bias".into(), &[classes], -0.1, 0.1)?;
-    Ok(t)
+    w.put("classifier.weight".into(), &[classes, 1280], -s, s)?;
+    w.put("classifier.bias".into(), &[classes], -0.1, 0.1)?;
+    Ok(w.t)
 }
 
 /// Write `model.safetensors` + timm's `config.json` into `dir`, with pictures preprocessed to
