@@ -12,9 +12,10 @@ a scale that keeps activations near unit size, so each layer matters:
   pre_logits=True)`, 1,280 values: pool, conv_head, norm_head, ReLU);
 - `vit_small_patch14_dinov2` (timm's names are Meta's, which candle reads) with a random
   ImageNet linear head `head.weight` [1000, 768] on CLS ‖ mean patch token (Meta's linear
-  head, which candle applies), on a seeded 1×3×518×518 input (candle's position table size,
-  so no position resampling is involved): the features (final-normed CLS ‖ mean patch token)
-  and logits, twice: `exact` as timm/Meta define the network (erf GELU, LayerNorm eps 1e-6),
+  head, which candle applies), on a seeded 1×3×518×518 input (`x`: candle's position table
+  size, no position resampling) and a 1×3×224×224 one (`x224`: the 37×37 table resized to
+  16×16 as Meta's `interpolate_pos_encoding` does, bicubic with scale (16 + 0.1) / 37): the
+  features (final-normed CLS ‖ mean patch token) and logits, twice: `exact` as timm/Meta define the network (erf GELU, LayerNorm eps 1e-6),
   and `candle_numerics` with candle's two approximations (tanh GELU, LayerNorm eps 1e-5).
 
 Writes the weights and inputs (not committed, ~110 MB) under
@@ -87,9 +88,32 @@ def mobilenetv4(cache):
     return {"logits": head_rows(logits), "features": head_rows(f), "input": [2, 3, 224, 224]}
 
 
+def meta_tokens(m, x):
+    """timm's blocks with Meta's `interpolate_pos_encoding` (DINOv2's own code, which its
+    linear heads were evaluated with): the 37×37 table resized bicubic with
+    scale_factor (grid + 0.1) / 37, no antialias; final-normed tokens."""
+    import torch.nn.functional as F
+
+    b, _, h, w = x.shape
+    t = m.patch_embed.proj(x).flatten(2).transpose(1, 2)
+    pos = m.pos_embed
+    gh, gw = h // 14, w // 14
+    if (gh, gw) != (37, 37):
+        d = pos.shape[-1]
+        patch = pos[:, 1:].reshape(1, 37, 37, d).permute(0, 3, 1, 2)
+        patch = F.interpolate(patch, scale_factor=((gh + 0.1) / 37, (gw + 0.1) / 37),
+                              mode="bicubic", antialias=False)
+        assert patch.shape[-2:] == (gh, gw)
+        pos = torch.cat([pos[:, :1], patch.permute(0, 2, 3, 1).reshape(1, gh * gw, d)], dim=1)
+    t = torch.cat([m.cls_token.expand(b, -1, -1), t], dim=1) + pos
+    return m.norm(m.blocks(t))
+
+
 def dinov2_numbers(m, head_w, head_b, x):
     with torch.no_grad():
-        t = m.forward_features(x)  # final-normed tokens
+        t = meta_tokens(m, x)
+        if x.shape[-1] == 518:
+            assert torch.allclose(t, m.forward_features(x), atol=1e-5)
         f = torch.cat([t[:, 0], t[:, 1:].mean(1)], dim=-1)
         logits = f @ head_w.T + head_b
     return {"logits": head_rows(logits), "features": head_rows(f)}
@@ -103,19 +127,27 @@ def dinov2(cache):
     s = (3.0 / 768) ** 0.5
     head_w = torch.rand(1000, 768, generator=g) * 2 * s - s
     head_b = torch.rand(1000, generator=g) * 0.4 - 0.2
-    x = torch.randn(1, 3, 518, 518, generator=torch.Generator().manual_seed(5))
-    exact = dinov2_numbers(m, head_w, head_b, x)
+    inputs = {
+        "x": torch.randn(1, 3, 518, 518, generator=torch.Generator().manual_seed(5)),
+        "x224": torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(6)),
+    }
+    out = {k: {"input": list(v.shape)} for k, v in inputs.items()}
+    for k, x in inputs.items():
+        out[k]["exact"] = dinov2_numbers(m, head_w, head_b, x)
     # candle's numerics: tanh GELU, LayerNorm eps 1e-5.
     for mod in m.modules():
         if isinstance(mod, torch.nn.GELU):
             mod.approximate = "tanh"
         if isinstance(mod, torch.nn.LayerNorm):
             mod.eps = 1e-5
-    candle = dinov2_numbers(m, head_w, head_b, x)
+    for k, x in inputs.items():
+        out[k]["candle_numerics"] = dinov2_numbers(m, head_w, head_b, x)
     sd = dict(m.state_dict())
     sd["head.weight"], sd["head.bias"] = head_w, head_b
-    save(os.path.join(cache, "dinov2_vits14"), sd, x)
-    return {"exact": exact, "candle_numerics": candle, "input": [1, 3, 518, 518]}
+    folder = os.path.join(cache, "dinov2_vits14")
+    save(folder, sd, inputs["x"])
+    save_file({k: v.contiguous() for k, v in inputs.items()}, os.path.join(folder, "input.safetensors"))
+    return out
 
 
 def main():
