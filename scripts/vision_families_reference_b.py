@@ -3,7 +3,8 @@
     python scripts/vision_families_reference_b.py [--cache DIR]
 
 Needs torch, timm, numpy and safetensors (torch 2.15 and timm 1.0.31 were used; timm in a
-venv of its own: `pip install --no-deps timm`). No pretrained weights: both models are
+venv of its own that sees torch: `pip install --no-deps timm torchvision==0.29.2 pyyaml
+huggingface_hub safetensors`, torchvision matching torch 2.15). No pretrained weights: both models are
 random-initialised (seeded) in timm, with every parameter and batch-norm statistic drawn at
 a scale that keeps activations near unit size, so each layer matters:
 
