@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The reference half of scripts/bench-vs-llamacpp.sh and scripts/bench-vs-pytorch.sh.
+"""The reference half of scripts/bench-vs-llamacpp.sh, bench-vs-pytorch.sh and
+bench-vs-pytorch-images.sh.
 
 Times the reference library on exactly the inputs frugalbench's `bench_model` example dumped
 (`--dump-inputs`), with the same threads, and prints one line per repetition:
@@ -14,6 +15,9 @@ Modes:
 - `pytorch`: sentence-transformers on a sentence-transformers model folder, with
   `torch.set_num_threads(--threads)`. Each query encodes `--batch-size` sentence pairs (one
   `encode` call over the 2 × batch sentences, normalised embeddings) and takes their cosines.
+- `images`: EfficientNet-Lite0 in PyTorch on the legacy .pth frugalbench reads, with
+  `torch.set_num_threads(--threads)`: each query preprocesses `--batch-size` decoded pictures
+  (in order, cycling) and runs the network and top-5 (see `images` below).
 
 Run by hand or by the shell scripts; not in CI.
 """
@@ -124,10 +128,54 @@ def pytorch(args):
         )
 
 
+def images(args):
+    """EfficientNet-Lite0 in PyTorch (scripts/efficientnet_lite0_reference.py's network and
+    preprocessing) on the pictures frugalbench dumped, decoded before timing as frugalbench
+    decodes before metering; each query preprocesses its `--batch-size` pictures and runs the
+    forward pass and top-5, as a frugalbench query does."""
+    import os
+    import sys
+
+    import torch
+    from PIL import Image
+
+    torch.set_num_threads(args.threads)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import efficientnet_lite0_reference as ref
+
+    sd = torch.load(args.pth, map_location="cpu", weights_only=True)
+    pictures = [Image.open(p).convert("RGB") for p in json.load(open(args.inputs))]
+    b = args.batch_size
+    batches = [
+        [pictures[(q * b + j) % len(pictures)] for j in range(b)]
+        for q in range(args.warmup + args.queries)
+    ]
+
+    def query(batch):
+        x = torch.cat([ref.transform(p) for p in batch])
+        with torch.inference_mode():
+            return ref.forward(sd, x).topk(5, dim=-1).indices.tolist()
+
+    for batch in batches[: args.warmup]:
+        query(batch)
+    timed = batches[args.warmup:]
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        n = 0
+        for batch in timed:
+            n += len(query(batch))
+        secs = time.perf_counter() - t
+        print(
+            f"REF {n / secs:.3f} images/s ({n} images in {len(timed)} batches of {b} in "
+            f"{secs:.3f} s, {args.threads} threads, torch {torch.__version__})",
+            flush=True,
+        )
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="mode", required=True)
-    for name in ("llamacpp", "pytorch"):
+    for name in ("llamacpp", "pytorch", "images"):
         s = sub.add_parser(name)
         s.add_argument("--inputs", required=True, help="the file bench_model --dump-inputs wrote")
         s.add_argument("--threads", type=int, default=2)
@@ -143,8 +191,11 @@ def main():
     s.add_argument("--model-dir", required=True)
     s.add_argument("--batch-size", type=int, default=32)
     s.add_argument("--max-seq-len", type=int, default=256)
+    s = sub.choices["images"]
+    s.add_argument("--pth", required=True, help="the EfficientNet-Lite0 legacy .pth")
+    s.add_argument("--batch-size", type=int, default=1)
     args = p.parse_args()
-    {"llamacpp": llamacpp, "pytorch": pytorch}[args.mode](args)
+    {"llamacpp": llamacpp, "pytorch": pytorch, "images": images}[args.mode](args)
 
 
 if __name__ == "__main__":

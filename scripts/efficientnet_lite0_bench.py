@@ -7,7 +7,9 @@ scripts/efficientnet_lite0_reference.py (whose network definition it imports); t
 pipeline call as a frugalbench query does: preprocess the decoded pictures, then the forward
 pass, at batch 1 and batch 32 (the six photos cycled), best of 5 rounds after a warm-up.
 Compare with `cargo bench -p frugalbench-workloads --bench image_classification` run with the
-same CANDLE_NUM_THREADS / RAYON_NUM_THREADS.
+same CANDLE_NUM_THREADS / RAYON_NUM_THREADS. For one interleaved side-by-side ratio per batch
+size (PyTorch, frugalbench, PyTorch on the same picture files), use
+`THREADS=2 scripts/bench-vs-pytorch-images.sh`.
 """
 import argparse
 import os

@@ -1,5 +1,6 @@
 //! Time the model work of one catalogue model, without meters: the timing half of
-//! `scripts/bench-vs-llamacpp.sh` and `scripts/bench-vs-pytorch.sh`.
+//! `scripts/bench-vs-llamacpp.sh`, `scripts/bench-vs-pytorch.sh` and
+//! `scripts/bench-vs-pytorch-images.sh`.
 //!
 //! ```text
 //! cargo run --release -p frugalbench-workloads --example bench_model -- \
@@ -16,7 +17,7 @@
 //!   pool's spin limit as in a run (`cpu_threads`).
 //! - `--dump-inputs FILE` writes, before timing, what the reference must feed the same model:
 //!   text generation: one JSON line per row with its prompt token ids; encoders: the rows'
-//!   texts in query order.
+//!   texts in query order; image classification: the evaluation pictures' paths in row order.
 //! - `--print-files` prints `file PATH` for each model file first (the scripts hand the same
 //!   files to the reference).
 //! - Prints one line per repetition: `frugalbench <rate> <unit>/s (<n> <unit> in <s> s)`, and
@@ -28,8 +29,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
-use frugalbench_workloads::catalogue::Catalogue;
-use frugalbench_workloads::datasets::{self, DatasetRows};
+use frugalbench_workloads::catalogue::{Catalogue, PipMirror};
+use frugalbench_workloads::datasets::{self, DatasetRows, ImageSet, Media, MediaRoot};
 use frugalbench_workloads::fetch::{self, FetchOptions, FileRecord, ModelFiles};
 use frugalbench_workloads::runners::{self, generation::GenerationRunner};
 use frugalbench_workloads::{Phase, PhaseHook, RunnerOptions, Task};
@@ -202,7 +203,10 @@ fn main() -> Result<()> {
                 .iter()
                 .flat_map(|p| [p.sentence1.clone(), p.sentence2.clone()])
                 .collect(),
-            _ => bail!("--dump-inputs: only sentence-similarity and text-generation"),
+            DatasetRows::Images(set) => picture_paths(set)?,
+            _ => bail!(
+                "--dump-inputs: only sentence-similarity, image-classification and text-generation"
+            ),
         };
         writeln!(out, "{}", serde_json::to_string(&eval)?)?;
     }
@@ -228,6 +232,38 @@ fn main() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The evaluation pictures of an image set as absolute paths, in row order (the builtin
+/// photos' wheel is taken from the cache, fetched when missing, as the runner does).
+fn picture_paths(set: &ImageSet) -> Result<Vec<String>> {
+    let set = match &set.root {
+        MediaRoot::Resolved => set.clone(),
+        MediaRoot::Pip { pip, path } => {
+            let mirror = PipMirror {
+                pip: pip.clone(),
+                path: path.clone(),
+                format: None,
+            };
+            let folder = fetch::pip_folder(
+                "dataset photos",
+                &mirror,
+                &FetchOptions::default(),
+                &fetch::FetchEnv::from_env(),
+            )?;
+            set.resolved_in(&folder)
+        }
+    };
+    set.test
+        .iter()
+        .map(|r| match &r.image {
+            Media::File(p) => Ok(p.display().to_string()),
+            Media::Bytes { name, .. } => bail!(
+                "{}: picture {name:?} is embedded in the dataset; --dump-inputs needs files",
+                r.at()
+            ),
+        })
+        .collect()
 }
 
 /// One model file (a GGUF) as fetched files.

@@ -7,7 +7,8 @@
 //! - [`t5`]: summarization with T5 / flan-t5 (greedy encoder-decoder);
 //! - [`qa`]: extractive question answering (BERT / DistilBERT with a span head);
 //! - [`efficientnet_lite`]: EfficientNet-Lite image classifiers (through [`image_cls`], the
-//!   runner the image families share); [`vit`]: ViT image classifiers;
+//!   runner the image families share); [`vit`]: ViT image classifiers; [`mobilenetv4`]:
+//!   timm MobileNetV4 classifiers; [`dinov2`]: DINOv2 (ImageNet linear head or fitted head);
 //! - [`yolov8`]: object detection (YOLOv8, written here);
 //! - [`whisper`]: automatic speech recognition with Whisper (greedy, no timestamps);
 //! - [`silero_vad`]: audio classification (speech or not) with Silero VAD;
@@ -19,9 +20,11 @@
 
 pub mod bert;
 pub mod common;
+pub mod dinov2;
 pub mod efficientnet_lite;
 pub mod generation;
 pub mod image_cls;
+pub mod mobilenetv4;
 pub mod qa;
 pub mod seqcls;
 pub mod silero_vad;
@@ -79,6 +82,8 @@ pub const FAMILIES: &[Family] = &[
     resnet::FAMILY,
     convnext::FAMILY,
     efficientnet::FAMILY,
+    mobilenetv4::FAMILY,
+    dinov2::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.
@@ -156,7 +161,9 @@ mod tests {
                 "vit",
                 "resnet",
                 "convnext",
-                "efficientnet"
+                "efficientnet",
+                "mobilenetv4",
+                "dinov2"
             ]
         );
         assert_eq!(arches_for(Task::ObjectDetection), ["yolov8"]);

@@ -1,8 +1,10 @@
 //! Tiny random-weight model fixtures written by code, so tests run offline.
 pub mod bert;
+pub mod dinov2;
 pub mod efficientnet_lite;
 pub mod hub;
 pub mod llama;
+pub mod mobilenetv4;
 pub mod parquet;
 pub mod silero;
 pub mod vit;
