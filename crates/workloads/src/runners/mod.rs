@@ -11,6 +11,7 @@
 //! - [`yolov8`]: object detection (YOLOv8, written here);
 //! - [`whisper`]: automatic speech recognition with Whisper (greedy, no timestamps);
 //! - [`silero_vad`]: audio classification (speech or not) with Silero VAD;
+//! - [`whisper_head`]: audio classification with Whisper's encoder and a fitted head;
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
 //! Adding a family: see the recipe in the crate's README.
@@ -26,6 +27,7 @@ pub mod silero_vad;
 pub mod t5;
 pub mod vit;
 pub mod whisper;
+pub mod whisper_head;
 pub mod yolov8;
 
 use anyhow::bail;
@@ -69,6 +71,7 @@ pub const FAMILIES: &[Family] = &[
     yolov8::FAMILY,
     whisper::FAMILY,
     silero_vad::FAMILY,
+    whisper_head::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.
@@ -144,7 +147,10 @@ mod tests {
             ["efficientnet-lite", "vit"]
         );
         assert_eq!(arches_for(Task::ObjectDetection), ["yolov8"]);
-        assert_eq!(arches_for(Task::AudioClassification), ["silero-vad"]);
+        assert_eq!(
+            arches_for(Task::AudioClassification),
+            ["silero-vad", "whisper"]
+        );
     }
 
     #[test]
