@@ -472,3 +472,66 @@ fn the_quantize_setting_is_fetched_hashed_and_run() {
     let err = format!("{:#}", fetch::fetch_with(&bad, &fo, &env).unwrap_err());
     assert!(err.contains("tiny-whisper") && err.contains("q9"), "{err}");
 }
+
+fn real_files(id: &str) -> (ModelEntry, fetch::ModelFiles) {
+    let cat = frugalbench_workloads::catalogue::Catalogue::builtin().unwrap();
+    let entry = cat.get(id).unwrap().clone();
+    let files = fetch::fetch(&entry, &FetchOptions::default()).unwrap();
+    (entry, files)
+}
+
+/// The real whisper-tiny.en's encoder over the clips' own frames + a head fitted on the shipped
+/// clips' train split: accuracy on the test split. Needs the pip mirror (or the hub) and
+/// pocketsphinx-testdata. Run with
+/// `cargo test --release -p frugalbench-workloads --test whisper_variants -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs the real whisper-tiny.en weights (pip mirror) and pocketsphinx-testdata"]
+fn real_tiny_en_head_separates_speech_from_the_shipped_noises() {
+    let (entry, files) = real_files("whisper-tiny-en-head-clip");
+    let set = datasets::builtin(Task::AudioClassification).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut r = runners::load(
+        &entry,
+        Task::AudioClassification,
+        &files,
+        &set,
+        &opts(cache.path()),
+    )
+    .unwrap();
+    let items: Vec<usize> = (0..r.len()).collect();
+    let out = r.run_batch(&items, &mut NoPhases).unwrap();
+    let q = r.quality(&out).unwrap();
+    eprintln!(
+        "whisper-tiny-en-head-clip on {} test clips: {q:?}",
+        items.len()
+    );
+    assert!(q.value >= 0.95, "{q:?}");
+}
+
+/// The real whisper-tiny.en quantized to Q8_0 against f32 on the pocketsphinx-testdata
+/// utterances: the same word error rate within 0.02.
+#[test]
+#[ignore = "needs the real whisper-tiny.en weights (pip mirror) and pocketsphinx-testdata"]
+fn real_tiny_en_q8_0_keeps_the_f32_word_error_rate() {
+    let set = datasets::builtin(Task::AutomaticSpeechRecognition).unwrap();
+    let wer = |id: &str| {
+        let (entry, files) = real_files(id);
+        let cache = tempfile::tempdir().unwrap();
+        let mut r = runners::load(
+            &entry,
+            Task::AutomaticSpeechRecognition,
+            &files,
+            &set,
+            &opts(cache.path()),
+        )
+        .unwrap();
+        let items: Vec<usize> = (0..r.len()).collect();
+        let out = r.run_batch(&items, &mut NoPhases).unwrap();
+        (r.dtype(), r.quality(&out).unwrap().value)
+    };
+    let (d32, w32) = wer("whisper-tiny-en");
+    let (dq, wq) = wer("whisper-tiny-en-q8_0");
+    eprintln!("WER {d32} {w32:.4}, {dq} {wq:.4}");
+    assert_eq!((d32.as_str(), dq.as_str()), ("f32", "q8_0"));
+    assert!((w32 - wq).abs() <= 0.02 && wq < 0.2, "{w32} vs {wq}");
+}

@@ -79,7 +79,7 @@ pub fn quantizes(name: &str, dims: &[usize], block: usize) -> bool {
     dims.len() == 2
         && name.ends_with(".weight")
         && !name.contains("embed_positions")
-        && dims[1] % block == 0
+        && dims[1].is_multiple_of(block)
 }
 
 /// Quantize every tensor of the safetensors file `src` by the rule above into the GGUF file

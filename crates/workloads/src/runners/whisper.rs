@@ -22,8 +22,12 @@
 //! **Quality**: corpus word error rate (`wer`, lower is better) after the normaliser of
 //! [`crate::metrics::wer`], with substitution/deletion/insertion counts beside it.
 //!
+//! **Weights**: f32 `model.safetensors`, or, when the fetch made one (`quantize = "q8_0"`,
+//! `fetch/quantize.rs`), the quantized `model.gguf` run by candle-transformers'
+//! `quantized_model::Whisper` ([`net`]).
+//!
 //! Settings: `max_new_tokens` (per 30-s window), `language` (multilingual checkpoints),
-//! `multilingual` (override the vocabulary-size rule).
+//! `multilingual` (override the vocabulary-size rule), `quantize` (read by the fetch).
 
 pub mod mel;
 pub mod net;
