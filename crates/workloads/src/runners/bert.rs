@@ -185,6 +185,7 @@ pub fn fitted_head(
         max_seq_len: embedder.max_seq_len(),
         dtype: embedder.dtype_name(),
         params: *params,
+        features: BTreeMap::new(),
     };
     let path = head_cache_path(cache_dir, model_id, train);
     if let Some(cached) = head::read_cached(&path, &provenance) {

@@ -14,6 +14,7 @@
 //! - [`silero_vad`]: audio classification (speech or not) with Silero VAD;
 //! - [`resnet`], [`convnext`], [`efficientnet`]: image classifiers on timm checkpoints through
 //!   candle-transformers' models ([`timm`]: what they share);
+//! - [`whisper_head`]: audio classification with Whisper's encoder and a fitted head;
 //! - [`common`]: what they share (row lookup, [`common::RowsRunner`], scoring, tokenizing).
 //!
 //! Adding a family: see the recipe in the crate's README.
@@ -31,6 +32,7 @@ pub mod silero_vad;
 pub mod t5;
 pub mod vit;
 pub mod whisper;
+pub mod whisper_head;
 pub mod yolov8;
 // Image classifiers on timm checkpoints (issue 11, s2-visa).
 pub mod convnext;
@@ -84,6 +86,7 @@ pub const FAMILIES: &[Family] = &[
     efficientnet::FAMILY,
     mobilenetv4::FAMILY,
     dinov2::FAMILY,
+    whisper_head::FAMILY,
 ];
 
 /// The architectures that can run `task`, for error messages.
@@ -167,7 +170,10 @@ mod tests {
             ]
         );
         assert_eq!(arches_for(Task::ObjectDetection), ["yolov8"]);
-        assert_eq!(arches_for(Task::AudioClassification), ["silero-vad"]);
+        assert_eq!(
+            arches_for(Task::AudioClassification),
+            ["silero-vad", "whisper"]
+        );
     }
 
     #[test]

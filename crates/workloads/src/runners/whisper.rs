@@ -22,15 +22,19 @@
 //! **Quality**: corpus word error rate (`wer`, lower is better) after the normaliser of
 //! [`crate::metrics::wer`], with substitution/deletion/insertion counts beside it.
 //!
+//! **Weights**: f32 `model.safetensors`, or, when the fetch made one (`quantize = "q8_0"`,
+//! `fetch/quantize.rs`), the quantized `model.gguf` run by candle-transformers'
+//! `quantized_model::Whisper` ([`net`]).
+//!
 //! Settings: `max_new_tokens` (per 30-s window), `language` (multilingual checkpoints),
-//! `multilingual` (override the vocabulary-size rule).
+//! `multilingual` (override the vocabulary-size rule), `quantize` (read by the fetch).
 
 pub mod mel;
+pub mod net;
 
 use anyhow::{bail, ensure, Context, Result};
 use candle_core::{DType, Device, IndexOp, Tensor, D};
-use candle_nn::VarBuilder;
-use candle_transformers::models::whisper::{self as w, model::Whisper as WhisperModel};
+use candle_transformers::models::whisper as w;
 use tokenizers::Tokenizer;
 
 use super::common::{row_at, safetensors_weights};
@@ -89,7 +93,7 @@ pub fn load(
         language: entry.setting_str("language")?.unwrap_or("en").to_string(),
         multilingual: entry.setting_bool("multilingual")?,
     };
-    let weights = safetensors_weights(entry, files)?;
+    let weights = weights_file(entry, files)?;
     let recognizer = Recognizer::load(
         files.file("config.json")?,
         &weights,
@@ -103,6 +107,36 @@ pub fn load(
         rows: rows.clone(),
         clips,
     }))
+}
+
+/// The network's weights: the quantized `model.gguf` when the fetch made one (the `quantize`
+/// setting, `fetch/quantize.rs`), else the safetensors checkpoint.
+pub fn weights_file(entry: &ModelEntry, files: &ModelFiles) -> Result<std::path::PathBuf> {
+    match files.file(crate::fetch::quantize::GGUF_NAME) {
+        Ok(p) => Ok(p.to_path_buf()),
+        Err(_) => safetensors_weights(entry, files),
+    }
+}
+
+/// Window `start..start + width` of an `n_mels × frames` spectrogram as a `(1, n_mels, width)`
+/// tensor, zero-padded past the last frame.
+pub fn mel_window(
+    mel: &[f32],
+    n_mels: usize,
+    frames: usize,
+    start: usize,
+    width: usize,
+    device: &Device,
+) -> Result<Tensor> {
+    let t = Tensor::from_slice(mel, (n_mels, frames), device)?;
+    let len = width.min(frames.saturating_sub(start));
+    let t = t.narrow(1, start, len)?;
+    let t = if len < width {
+        t.pad_with_zeros(1, 0, width - len)?
+    } else {
+        t
+    };
+    Ok(t.unsqueeze(0)?)
 }
 
 /// Decode every row's clip to 16 kHz mono; the first failure names its row and file.
@@ -137,7 +171,7 @@ impl Default for RecognizerOptions {
 
 /// A loaded Whisper with its tokenizer, mel filterbank and decoding settings.
 pub struct Recognizer {
-    model: WhisperModel,
+    model: net::WhisperNet,
     tokenizer: Tokenizer,
     mel: mel::LogMel,
     device: Device,
@@ -190,11 +224,7 @@ impl Recognizer {
             opts.max_new_tokens >= 1,
             "max_new_tokens must be at least 1"
         );
-        crate::integrity::check_safetensors(weights)?;
-        // SAFETY: the file was checked above and is not modified while mapped.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], w::DTYPE, device)? };
-        let model = WhisperModel::load(&vb, cfg.clone())
-            .with_context(|| format!("{}: weights do not fit the config", weights.display()))?;
+        let model = net::WhisperNet::load(weights, &cfg, device)?;
         let tok = Tokenizer::from_file(tokenizer)
             .map_err(|e| anyhow::anyhow!("{}: {e}", tokenizer.display()))?;
         let id = |t: &str| -> Result<u32> {
@@ -279,27 +309,30 @@ impl Recognizer {
 
     /// Window `start..start + 3000` of a spectrogram as a `(1, n_mels, 3000)` tensor.
     fn window(&self, mel: &[f32], frames: usize, start: usize) -> Result<Tensor> {
-        let n_mels = self.mel.n_mels();
-        let t = Tensor::from_slice(mel, (n_mels, frames), &self.device)?;
-        let len = WINDOW_FRAMES.min(frames - start);
-        let t = t.narrow(1, start, len)?;
-        let t = if len < WINDOW_FRAMES {
-            t.pad_with_zeros(1, 0, WINDOW_FRAMES - len)?
-        } else {
-            t
-        };
-        Ok(t.unsqueeze(0)?)
+        mel_window(
+            mel,
+            self.mel.n_mels(),
+            frames,
+            start,
+            WINDOW_FRAMES,
+            &self.device,
+        )
+    }
+
+    /// The weights' dtype (`f32`, or the quantized one such as `q8_0`).
+    pub fn dtype(&self) -> String {
+        self.model.dtype()
     }
 
     /// The logits of the first decoding step of the first window (for parity checks).
     pub fn first_logits(&mut self, pcm: &[f32]) -> Result<Vec<f32>> {
         let (mel, frames) = self.log_mel(pcm);
         let x = self.window(&mel, frames, 0)?;
-        let features = self.model.encoder.forward(&x, true)?;
+        let features = self.model.encode(&x)?;
         let tokens = Tensor::new(self.prompt.as_slice(), &self.device)?.unsqueeze(0)?;
-        let h = self.model.decoder.forward(&tokens, &features, true)?;
+        let h = self.model.decode(&tokens, &features, true)?;
         let last = h.i((.., self.prompt.len() - 1..))?;
-        let logits = self.model.decoder.final_linear(&last)?.i((0, 0))?;
+        let logits = self.model.final_linear(&last)?.i((0, 0))?;
         Ok(logits.to_dtype(DType::F32)?.to_vec1()?)
     }
 
@@ -344,7 +377,7 @@ impl Recognizer {
     /// Greedy decoding of one window; the generated tokens (with the end-of-text token when
     /// reached).
     fn decode_window(&mut self, mel: &Tensor) -> Result<Vec<u32>> {
-        let features = self.model.encoder.forward(mel, true)?;
+        let features = self.model.encode(mel)?;
         let mut seq = self.prompt.clone();
         let room = self.max_target_positions.saturating_sub(seq.len());
         let cap = self.max_new_tokens.min(room);
@@ -353,11 +386,10 @@ impl Recognizer {
             let tokens = Tensor::new(seq.as_slice(), &self.device)?.unsqueeze(0)?;
             // Candle's decoder recomputes self-attention over the whole sequence each step and
             // caches the cross-attention keys/values after the first step.
-            let h = self.model.decoder.forward(&tokens, &features, step == 0)?;
+            let h = self.model.decode(&tokens, &features, step == 0)?;
             let last = h.i((.., seq.len() - 1..))?;
             let mut logits = self
                 .model
-                .decoder
                 .final_linear(&last)?
                 .i((0, 0))?
                 .to_dtype(DType::F32)?;
@@ -423,7 +455,7 @@ impl Runner for WhisperRunner {
     }
 
     fn dtype(&self) -> String {
-        "f32".into()
+        self.recognizer.dtype()
     }
 
     fn audio_seconds(&self, item: usize) -> Option<f64> {

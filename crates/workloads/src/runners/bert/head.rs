@@ -334,6 +334,10 @@ pub struct HeadProvenance {
     pub dtype: String,
     /// Fit hyper-parameters.
     pub params: HeadParams,
+    /// Other settings of the feature extractor (non-text encoders, e.g. Whisper's input
+    /// window); empty for the text encoders.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub features: BTreeMap<String, String>,
 }
 
 /// The head cache file's content.
