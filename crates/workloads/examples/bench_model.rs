@@ -117,6 +117,7 @@ fn main() -> Result<()> {
     let args = parse_args()?;
     // Threads come from the environment (the scripts set them); the spin limit as in a run.
     frugalbench_workloads::cpu_threads::spin_limit_or_default();
+    frugalbench_workloads::cpu_threads::keep_freed_memory();
     let catalogue = Catalogue::builtin()?;
     let entry = catalogue.get(&args.model)?.clone();
     let files = match &args.gguf {

@@ -284,24 +284,43 @@ impl CustomOp1 for Depthwise {
                 let xin = &x[plane * h * w..(plane + 1) * h * w];
                 let wk = &self.weight[ch * k * k..(ch + 1) * k * k];
                 let bias = self.bias[ch];
+                // Row by row: the output row starts at the bias, then each (ky, kx) tap adds
+                // `w · x` over the columns where it lands inside the picture. Every pixel adds
+                // the same taps in the same order as a per-pixel loop (so the same floats),
+                // but the inner loop runs over contiguous columns and vectorises (stride 1).
                 for oy in 0..oh {
-                    for ox in 0..ow {
-                        let mut acc = bias;
-                        for ky in 0..k {
-                            let iy = (oy * s + ky) as isize - pt as isize;
-                            if iy < 0 || iy >= h as isize {
+                    let orow = &mut o[oy * ow..(oy + 1) * ow];
+                    orow.fill(bias);
+                    for ky in 0..k {
+                        let iy = (oy * s + ky) as isize - pt as isize;
+                        if iy < 0 || iy >= h as isize {
+                            continue;
+                        }
+                        let row = &xin[iy as usize * w..(iy as usize + 1) * w];
+                        for kx in 0..k {
+                            let wv = wk[ky * k + kx];
+                            // ix = ox·s + kx − pl must lie in [0, w).
+                            let lo = if pl > kx { (pl - kx).div_ceil(s) } else { 0 };
+                            let hi = ow.min((w + pl - kx).div_ceil(s));
+                            if lo >= hi {
                                 continue;
                             }
-                            let row = &xin[iy as usize * w..(iy as usize + 1) * w];
-                            let wrow = &wk[ky * k..(ky + 1) * k];
-                            for (kx, wv) in wrow.iter().enumerate() {
-                                let ix = (ox * s + kx) as isize - pl as isize;
-                                if ix >= 0 && ix < w as isize {
-                                    acc += row[ix as usize] * wv;
+                            let first = lo * s + kx - pl;
+                            if s == 1 {
+                                let xs = &row[first..first + (hi - lo)];
+                                for (acc, &x) in orow[lo..hi].iter_mut().zip(xs) {
+                                    *acc += x * wv;
+                                }
+                            } else {
+                                let xs = row[first..].iter().step_by(s);
+                                for (acc, &x) in orow[lo..hi].iter_mut().zip(xs) {
+                                    *acc += x * wv;
                                 }
                             }
                         }
-                        o[oy * ow + ox] = acc.clamp(0.0, 6.0);
+                    }
+                    for v in orow.iter_mut() {
+                        *v = v.clamp(0.0, 6.0);
                     }
                 }
             });
