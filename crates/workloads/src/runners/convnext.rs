@@ -20,11 +20,10 @@
 use std::collections::HashMap;
 
 use anyhow::{bail, Context, Result};
-use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Func, VarBuilder};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
 use candle_transformers::models::convnext;
 
-use super::image_cls::{self, ImageModel};
 use super::timm::{self, LoadedNet};
 use super::Family;
 use crate::catalogue::ModelEntry;
@@ -112,24 +111,6 @@ pub fn preset_of(tensors: &HashMap<String, Tensor>) -> Result<(&'static str, boo
         })
 }
 
-struct ConvNext {
-    classifier: Func<'static>,
-    /// The same network with an identity `head.fc`.
-    features: Func<'static>,
-}
-
-impl ImageModel for ConvNext {
-    fn logits(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(self.classifier.forward(x)?)
-    }
-    fn features(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(self.features.forward(x)?)
-    }
-    fn dtype(&self) -> String {
-        "f32".into()
-    }
-}
-
 /// Load the network of `files` (no dataset): tests and benches use it.
 pub fn load_net(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> Result<LoadedNet> {
     let weights = super::common::safetensors_weights(entry, files)?;
@@ -179,7 +160,7 @@ pub fn load_net(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> Resu
     )
     .with_context(ctx)?;
     Ok(LoadedNet {
-        model: Box::new(ConvNext {
+        model: Box::new(timm::TwoHeads {
             classifier,
             features,
         }),
@@ -196,16 +177,7 @@ pub fn load(
     dataset: &LoadedDataset,
     opts: &RunnerOptions,
 ) -> Result<Box<dyn Runner>> {
-    let net = load_net(entry, files, &opts.device)?;
-    let n = net.classes;
-    Ok(Box::new(image_cls::load_runner(
-        entry,
-        net.model,
-        || timm::class_names(files, n),
-        net.preprocess,
-        dataset,
-        opts,
-    )?))
+    timm::load_runner(entry, files, dataset, opts, load_net)
 }
 
 #[cfg(test)]

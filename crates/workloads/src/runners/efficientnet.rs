@@ -26,11 +26,10 @@
 use std::collections::{HashMap, HashSet};
 
 use anyhow::{bail, Context, Result};
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::efficientnet::{self as en, MBConvConfig};
 
-use super::image_cls::{self, ImageModel};
 use super::timm::{self, LoadedNet};
 use super::Family;
 use crate::catalogue::ModelEntry;
@@ -223,24 +222,6 @@ pub fn timm_to_torchvision(tensors: HashMap<String, Tensor>) -> Result<HashMap<S
     Ok(out)
 }
 
-struct EfficientNet {
-    classifier: en::EfficientNet,
-    /// The same network with an identity classifier.
-    features: en::EfficientNet,
-}
-
-impl ImageModel for EfficientNet {
-    fn logits(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(self.classifier.forward(x)?)
-    }
-    fn features(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(self.features.forward(x)?)
-    }
-    fn dtype(&self) -> String {
-        "f32".into()
-    }
-}
-
 /// Load the network of `files` (no dataset): tests and benches use it.
 pub fn load_net(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> Result<LoadedNet> {
     let weights = super::common::safetensors_weights(entry, files)?;
@@ -306,7 +287,7 @@ pub fn load_net(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> Resu
     )
     .with_context(ctx)?;
     Ok(LoadedNet {
-        model: Box::new(EfficientNet {
+        model: Box::new(timm::TwoHeads {
             classifier,
             features,
         }),
@@ -331,16 +312,7 @@ pub fn load(
     dataset: &LoadedDataset,
     opts: &RunnerOptions,
 ) -> Result<Box<dyn Runner>> {
-    let net = load_net(entry, files, &opts.device)?;
-    let n = net.classes;
-    Ok(Box::new(image_cls::load_runner(
-        entry,
-        net.model,
-        || timm::class_names(files, n),
-        net.preprocess,
-        dataset,
-        opts,
-    )?))
+    timm::load_runner(entry, files, dataset, opts, load_net)
 }
 
 #[cfg(test)]

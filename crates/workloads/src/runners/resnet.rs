@@ -19,11 +19,10 @@
 use std::collections::HashMap;
 
 use anyhow::{bail, Context, Result};
-use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Func, VarBuilder};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
 use candle_transformers::models::resnet;
 
-use super::image_cls::{self, ImageModel};
 use super::timm::{self, LoadedNet};
 use super::Family;
 use crate::catalogue::ModelEntry;
@@ -76,23 +75,6 @@ pub fn depth_of<T>(tensors: &HashMap<String, T>) -> Result<usize> {
     })
 }
 
-struct ResNet {
-    classifier: Func<'static>,
-    features: Func<'static>,
-}
-
-impl ImageModel for ResNet {
-    fn logits(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(self.classifier.forward(x)?)
-    }
-    fn features(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(self.features.forward(x)?)
-    }
-    fn dtype(&self) -> String {
-        "f32".into()
-    }
-}
-
 /// Load the network of `files` (no dataset): tests and benches use it.
 pub fn load_net(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> Result<LoadedNet> {
     let weights = super::common::safetensors_weights(entry, files)?;
@@ -142,7 +124,7 @@ pub fn load_net(entry: &ModelEntry, files: &ModelFiles, device: &Device) -> Resu
         ),
     };
     let ctx = || format!("model `{}` ({variant}, {})", entry.id, weights.display());
-    let model = ResNet {
+    let model = timm::TwoHeads {
         classifier: classifier.with_context(ctx)?,
         features: features.with_context(ctx)?,
     };
@@ -161,16 +143,7 @@ pub fn load(
     dataset: &LoadedDataset,
     opts: &RunnerOptions,
 ) -> Result<Box<dyn Runner>> {
-    let net = load_net(entry, files, &opts.device)?;
-    let n = net.classes;
-    Ok(Box::new(image_cls::load_runner(
-        entry,
-        net.model,
-        || timm::class_names(files, n),
-        net.preprocess,
-        dataset,
-        opts,
-    )?))
+    timm::load_runner(entry, files, dataset, opts, load_net)
 }
 
 #[cfg(test)]

@@ -13,10 +13,15 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
+use candle_core::{Device, Module, Tensor};
+
 use super::image_cls::{self, ImageModel};
+use crate::catalogue::ModelEntry;
+use crate::datasets::LoadedDataset;
 use crate::fetch::ModelFiles;
 use crate::vision::preprocess::{IMAGENET_MEAN, IMAGENET_STD};
 use crate::vision::{Preprocess, Resample, Resize};
+use crate::{Runner, RunnerOptions};
 
 /// A network loaded from a checkpoint, with what the runner needs beside it.
 pub struct LoadedNet {
@@ -26,6 +31,46 @@ pub struct LoadedNet {
     /// The variant the weights' shapes name (`resnet50`, `convnext_atto`, `b0`, ...).
     pub variant: String,
     pub preprocess: Preprocess,
+}
+
+/// A classifier and the same network with an identity classifier, whose output is the pooled
+/// feature a fitted head reads (the weights are shared, not copied).
+pub struct TwoHeads<M> {
+    pub classifier: M,
+    pub features: M,
+}
+
+impl<M: Module> ImageModel for TwoHeads<M> {
+    fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.classifier.forward(x)?)
+    }
+    fn features(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.features.forward(x)?)
+    }
+    fn dtype(&self) -> String {
+        "f32".into()
+    }
+}
+
+/// The runner of a timm family: the network `load_net` reads from `files`, bound to `dataset`
+/// (class names from [`class_names`]).
+pub fn load_runner(
+    entry: &ModelEntry,
+    files: &ModelFiles,
+    dataset: &LoadedDataset,
+    opts: &RunnerOptions,
+    load_net: fn(&ModelEntry, &ModelFiles, &Device) -> Result<LoadedNet>,
+) -> Result<Box<dyn Runner>> {
+    let net = load_net(entry, files, &opts.device)?;
+    let n = net.classes;
+    Ok(Box::new(image_cls::load_runner(
+        entry,
+        net.model,
+        || class_names(files, n),
+        net.preprocess,
+        dataset,
+        opts,
+    )?))
 }
 
 /// timm's evaluation pipeline at `size` (square input) and `crop_pct`.
