@@ -13,11 +13,10 @@
 //!   `conv_head` to 1,280 channels, `norm_head`, activation), got by running candle's network
 //!   with an identity classifier; the logits are then the checkpoint's `classifier` applied to
 //!   that vector, so one forward pass serves both.
-//! - **Preprocessing**: timm's `pretrained_cfg` in `config.json` when it has one (`input_size`,
-//!   `crop_pct`, `interpolation`, `mean`, `std`: shorter side to `floor(size / crop_pct)`,
-//!   centre crop `size`), then a `preprocessor_config.json` if present, else timm's defaults
-//!   for these checkpoints: shorter side 256 bicubic, centre crop 224, ImageNet mean/std.
-//! - **Classes**: `config.json`'s `id2label` if any, else ImageNet-1k for 1,000 classes.
+//! - **Preprocessing** and **classes**: as the other timm families ([`super::timm`]):
+//!   `preprocessor_config.json`, else the `pretrained_cfg` of `config.json`, else timm's
+//!   defaults for these checkpoints (shorter side 256 bicubic, centre crop 224, ImageNet
+//!   mean/std); timm's `label_names`, else `id2label`, else ImageNet-1k for 1,000 classes.
 
 use std::collections::HashMap;
 
@@ -25,15 +24,14 @@ use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::mobilenetv4;
-use serde_json::Value;
 
 use super::image_cls::{self, ImageModel};
+use super::timm;
 use super::Family;
 use crate::catalogue::ModelEntry;
 use crate::datasets::LoadedDataset;
 use crate::fetch::ModelFiles;
-use crate::vision::preprocess::{IMAGENET_MEAN, IMAGENET_STD};
-use crate::vision::{Preprocess, Resample, Resize};
+use crate::vision::{Preprocess, Resample};
 use crate::{Runner, RunnerOptions, Task};
 
 pub const ARCH: &str = "mobilenetv4";
@@ -105,73 +103,10 @@ pub fn variant_of_tensors(t: &HashMap<String, Tensor>) -> Result<String> {
     Ok(v.to_string())
 }
 
-/// timm's preprocessing for MobileNetV4 checkpoints without a `pretrained_cfg`.
+/// timm's preprocessing for MobileNetV4 checkpoints without a `pretrained_cfg`: shorter side
+/// 256 bicubic, centre crop 224, ImageNet mean/std.
 pub fn default_preprocess() -> Preprocess {
-    Preprocess {
-        resize: Resize::ShortestEdge(256),
-        resample: Resample::Bicubic,
-        crop: Some((224, 224)),
-        rescale: Some(1.0 / 255.0),
-        normalize: Some((IMAGENET_MEAN, IMAGENET_STD)),
-    }
-}
-
-/// Apply timm's `pretrained_cfg` (of a hub `config.json`) on top of `defaults`: `input_size`
-/// `[3, H, W]`, `crop_pct`, `interpolation`, `mean`, `std` (timm's eval transform: shorter side
-/// to `floor(H / crop_pct)`, centre crop `H×W`).
-pub fn timm_preprocess(cfg: &Value, defaults: Preprocess) -> Result<Preprocess> {
-    let Some(pc) = cfg.get("pretrained_cfg").filter(|v| v.is_object()) else {
-        return Ok(defaults);
-    };
-    let mut p = defaults;
-    let triple = |key: &str| -> Result<Option<[f32; 3]>> {
-        match pc.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(a)) if a.len() == 3 && a.iter().all(Value::is_number) => {
-                Ok(Some([0, 1, 2].map(|i| a[i].as_f64().unwrap_or(0.0) as f32)))
-            }
-            Some(other) => bail!("pretrained_cfg.{key}: expected 3 numbers, got {other}"),
-        }
-    };
-    let size = match pc.get("input_size") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) if a.len() == 3 && a.iter().all(|v| v.as_u64().is_some()) => {
-            let (h, w) = (a[1].as_u64().unwrap_or(0), a[2].as_u64().unwrap_or(0));
-            if h == 0 || w == 0 {
-                bail!("pretrained_cfg.input_size: zero size in {a:?}");
-            }
-            Some((h as u32, w as u32))
-        }
-        Some(other) => bail!("pretrained_cfg.input_size: expected [3, H, W], got {other}"),
-    };
-    let crop_pct = match pc.get("crop_pct") {
-        None | Some(Value::Null) => 0.875,
-        Some(v) => match v.as_f64() {
-            Some(c) if c > 0.0 && c <= 1.0 => c,
-            _ => bail!("pretrained_cfg.crop_pct: expected a number in (0, 1], got {v}"),
-        },
-    };
-    if let Some((h, w)) = size {
-        p.resize = Resize::ShortestEdge((h.min(w) as f64 / crop_pct).floor() as u32);
-        p.crop = Some((h, w));
-    }
-    match pc.get("interpolation").and_then(Value::as_str) {
-        None => {}
-        Some("bicubic") => p.resample = Resample::Bicubic,
-        Some("bilinear") => p.resample = Resample::Bilinear,
-        Some("nearest") => p.resample = Resample::Nearest,
-        Some(other) => bail!("pretrained_cfg.interpolation: unknown `{other}`"),
-    }
-    let (mean, std) = (triple("mean")?, triple("std")?);
-    if mean.is_some() || std.is_some() {
-        let (dm, ds) = p.normalize.unwrap_or((IMAGENET_MEAN, IMAGENET_STD));
-        let std = std.unwrap_or(ds);
-        if std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-            bail!("pretrained_cfg.std: every value must be positive, got {std:?}");
-        }
-        p.normalize = Some((mean.unwrap_or(dm), std));
-    }
-    Ok(p)
+    timm::imagenet_pipeline(224, Resample::Bicubic)
 }
 
 /// candle's MobileNetV4 with an identity classifier (its output is the pre-logits vector) and
@@ -242,17 +177,6 @@ impl ImageModel for MobileNetV4 {
 }
 
 /// The `config.json` of a checkpoint, if it has one.
-fn read_config(files: &ModelFiles) -> Result<Option<Value>> {
-    let Some(f) = files.files.iter().find(|f| f.name == "config.json") else {
-        return Ok(None);
-    };
-    let text = std::fs::read_to_string(&f.path)
-        .with_context(|| format!("cannot read {}", f.path.display()))?;
-    let v = serde_json::from_str(&text)
-        .with_context(|| format!("{}: invalid JSON", f.path.display()))?;
-    Ok(Some(v))
-}
-
 /// Load the runner.
 pub fn load(
     entry: &ModelEntry,
@@ -270,36 +194,26 @@ pub fn load_classifier(
     dataset: &LoadedDataset,
     opts: &RunnerOptions,
 ) -> Result<image_cls::ImageClassifier> {
-    let cfg = read_config(files)?;
     let weights = super::common::safetensors_weights(entry, files)?;
     let tensors: HashMap<String, Tensor> =
         candle_core::safetensors::load(&weights, &Device::Cpu)
             .with_context(|| format!("cannot read {}", weights.display()))?;
-    let variant = match (
-        entry.setting_str("variant")?,
-        cfg.as_ref()
-            .and_then(|c| c.get("architecture"))
-            .and_then(Value::as_str),
-    ) {
+    let variant = match (entry.setting_str("variant")?, timm::architecture(files)?) {
         (Some(v), _) => v.to_string(),
-        (None, Some(arch)) => variant_of_architecture(arch)
+        (None, Some(arch)) => variant_of_architecture(&arch)
             .with_context(|| format!("model `{}` (config.json)", entry.id))?,
         (None, None) => variant_of_tensors(&tensors)
             .with_context(|| format!("model `{}` ({})", entry.id, weights.display()))?,
     };
     let model = MobileNetV4::from_tensors(tensors, &variant, &opts.device)
         .with_context(|| format!("model `{}` ({})", entry.id, weights.display()))?;
-    let defaults = match &cfg {
-        Some(c) => timm_preprocess(c, default_preprocess())
-            .with_context(|| format!("model `{}`: config.json", entry.id))?,
-        None => default_preprocess(),
-    };
-    let preprocess = image_cls::preprocess_for(files, defaults)?;
+    let preprocess = timm::preprocess(files, default_preprocess())
+        .with_context(|| format!("model `{}`", entry.id))?;
     let n_classes = model.classes()?;
     image_cls::load_runner(
         entry,
         Box::new(model),
-        || image_cls::class_names(files, n_classes),
+        || timm::class_names(files, n_classes),
         preprocess,
         dataset,
         opts,
@@ -309,6 +223,7 @@ pub fn load_classifier(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vision::Resize;
 
     #[test]
     fn timm_names_map_to_candle_variants() {
@@ -330,23 +245,23 @@ mod tests {
 
     #[test]
     fn timm_pretrained_cfg_sets_the_eval_transform() {
-        let cfg = serde_json::json!({"architecture": "mobilenetv4_conv_small", "pretrained_cfg": {
+        let cfg = serde_json::json!({
             "input_size": [3, 224, 224], "test_input_size": [3, 256, 256],
             "interpolation": "bicubic", "crop_pct": 0.875, "test_crop_pct": 0.95,
-            "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}});
-        let p = timm_preprocess(&cfg, Preprocess::imagenet(10, 10)).unwrap();
+            "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]});
+        let p = timm::from_pretrained_cfg(&cfg, &Preprocess::imagenet(10, 10)).unwrap();
         assert_eq!(p, default_preprocess());
-        let cfg = serde_json::json!({"pretrained_cfg": {"input_size": [3, 256, 256], "crop_pct": 1.0,
-            "interpolation": "bilinear", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}});
-        let p = timm_preprocess(&cfg, default_preprocess()).unwrap();
+        let cfg = serde_json::json!({"input_size": [3, 256, 256], "crop_pct": 1.0,
+            "interpolation": "bilinear", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]});
+        let p = timm::from_pretrained_cfg(&cfg, &default_preprocess()).unwrap();
         assert_eq!(p.resize, Resize::ShortestEdge(256));
         assert_eq!(p.crop, Some((256, 256)));
         assert_eq!(p.resample, Resample::Bilinear);
         assert_eq!(p.normalize, Some(([0.5; 3], [0.5; 3])));
-        // No pretrained_cfg: the defaults stay.
-        let p = timm_preprocess(&serde_json::json!({}), default_preprocess()).unwrap();
+        // No pretrained_cfg keys: the defaults stay.
+        let p = timm::from_pretrained_cfg(&serde_json::json!({}), &default_preprocess()).unwrap();
         assert_eq!(p, default_preprocess());
-        let bad = serde_json::json!({"pretrained_cfg": {"crop_pct": 0}});
-        assert!(timm_preprocess(&bad, default_preprocess()).is_err());
+        let bad = serde_json::json!({"crop_pct": 0});
+        assert!(timm::from_pretrained_cfg(&bad, &default_preprocess()).is_err());
     }
 }

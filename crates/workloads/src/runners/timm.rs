@@ -1,5 +1,5 @@
 //! What the runners of timm checkpoints ([`super::resnet`], [`super::convnext`],
-//! [`super::efficientnet`]) share: the checkpoint's timm `config.json` (`architecture`,
+//! [`super::efficientnet`], [`super::mobilenetv4`]) share: the checkpoint's timm `config.json` (`architecture`,
 //! `label_names`, `pretrained_cfg`), timm's evaluation pipeline, and the loaded network.
 //!
 //! timm's evaluation transform (`timm.data.create_transform(..., is_training=False)` with
