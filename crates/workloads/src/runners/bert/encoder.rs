@@ -11,11 +11,11 @@
 //! `BertModel`'s within float rounding: see the tests (tiny random BERT, padded batch) and
 //! `tests/` for the real all-MiniLM-L6-v2.
 
-use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct, PositionEmbeddingType};
 
-use super::kernels::{Attention, GeluErf};
+use super::kernels::{attention_with_candle_ops, Attention, GeluErf};
 
 struct Layer {
     qkv: Linear,
@@ -127,26 +127,8 @@ impl BertEncoder {
         if self.device.is_cpu() && qkv.dtype() == DType::F32 {
             return qkv.apply_op2_no_bwd(mask, &op);
         }
-        // Other devices: candle's ops, as candle-transformers' BertModel.
-        let (nh, d) = (self.heads, self.head_dim);
-        let h = nh * d;
-        let split = |i: usize| -> Result<Tensor> {
-            qkv.narrow(1, i * h, h)?
-                .reshape((b, t, nh, d))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let (q, k, v) = (split(0)?, split(1)?, split(2)?);
-        let scores = (q.matmul(&k.t()?)? / (d as f64).sqrt())?;
-        let bias = ((1.0 - mask)? * f32::MIN as f64)?
-            .reshape((b, 1, 1, t))?
-            .to_dtype(scores.dtype())?;
-        let probs = candle_nn::ops::softmax(&scores.broadcast_add(&bias)?, D::Minus1)?;
-        probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((b * t, h))
+        // Other devices and dtypes: candle's ops, as candle-transformers' BertModel.
+        attention_with_candle_ops(qkv, mask, &op)
     }
 
     fn activation(&self, x: &Tensor) -> Result<Tensor> {

@@ -15,7 +15,7 @@
 //! Each is checked against candle's own op in the tests below and, end to end, against
 //! candle-transformers' `BertModel` (`encoder.rs` tests).
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor, D};
 
 /// `ln 2` split in two for an exact range reduction (Cephes).
 const LN2_HI: f32 = 0.693_359_4;
@@ -203,6 +203,31 @@ impl CustomOp2 for Attention {
     }
 }
 
+/// [`Attention`] computed with candle's ops, as candle-transformers' BERT does (transposes,
+/// batched matmuls, `f32::MIN` on padding keys, softmax): the path for other devices and
+/// dtypes, and the kernel's reference in the tests.
+pub fn attention_with_candle_ops(qkv: &Tensor, mask: &Tensor, op: &Attention) -> Result<Tensor> {
+    let (b, t, nh, d) = (op.batch, op.seq, op.heads, op.head_dim);
+    let h = nh * d;
+    let split = |i: usize| -> Result<Tensor> {
+        qkv.narrow(1, i * h, h)?
+            .reshape((b, t, nh, d))?
+            .transpose(1, 2)?
+            .contiguous()
+    };
+    let (q, k, v) = (split(0)?, split(1)?, split(2)?);
+    let scores = (q.matmul(&k.t()?)? / (d as f64).sqrt())?;
+    let bias = ((1.0 - mask)? * f32::MIN as f64)?
+        .reshape((b, 1, 1, t))?
+        .to_dtype(scores.dtype())?;
+    let probs = candle_nn::ops::softmax(&scores.broadcast_add(&bias)?, D::Minus1)?;
+    probs
+        .matmul(&v)?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape((b * t, h))
+}
+
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     // Eight partial sums so the loop vectorises (f32 adds are not reassociated otherwise).
@@ -223,7 +248,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Tensor, D};
+    use candle_core::Device;
 
     #[test]
     fn exp_is_within_2e_7_relative() {
@@ -267,27 +292,6 @@ mod tests {
         Ok(())
     }
 
-    /// Candle ops, the way candle-transformers' BERT computes attention.
-    fn reference(qkv: &Tensor, mask: &Tensor, op: &Attention) -> Result<Tensor> {
-        let (b, t, nh, d) = (op.batch, op.seq, op.heads, op.head_dim);
-        let h = nh * d;
-        let split = |i: usize| -> Result<Tensor> {
-            qkv.narrow(1, i * h, h)?
-                .reshape((b, t, nh, d))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let (q, k, v) = (split(0)?, split(1)?, split(2)?);
-        let scores = (q.matmul(&k.t()?)? / (d as f64).sqrt())?;
-        let bias = ((1.0 - mask)? * f32::MIN as f64)?.reshape((b, 1, 1, t))?;
-        let probs = candle_nn::ops::softmax(&scores.broadcast_add(&bias)?, D::Minus1)?;
-        probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((b * t, h))
-    }
-
     #[test]
     fn attention_matches_candle_ops_with_padding() -> Result<()> {
         let op = Attention {
@@ -306,7 +310,7 @@ mod tests {
             .collect();
         let mask = Tensor::from_vec(mask, (op.batch, op.seq), dev)?;
         let ours = qkv.apply_op2_no_bwd(&mask, &op)?;
-        let want = reference(&qkv, &mask, &op)?;
+        let want = attention_with_candle_ops(&qkv, &mask, &op)?;
         let diff = (ours - want)?.abs()?.max_all()?.to_scalar::<f32>()?;
         assert!(diff < 1e-5, "max |Δ| {diff:e}");
         Ok(())
